@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// config: YAML configuration into typed settings, with Canaille's section and key names,
+// environment overrides (CANAILLE__NAME=X) and every error reported at once with
+// file:line:column. Depends on util only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+#include "util/secret.hpp"
+
+namespace canaille::config {
+
+struct SmtpSettings {
+    std::string host = "localhost";
+    int port = 25;
+    bool tls = false;  ///< STARTTLS
+    bool ssl = false;
+    std::optional<std::string> login;
+    Secret password;
+    std::optional<std::string> from_addr;
+};
+
+struct AclSettings {
+    std::vector<std::string> permissions;
+    std::vector<std::string> read;
+    std::vector<std::string> write;
+    /// None = everyone; otherwise a list of {attribute: value} maps, any of which matches.
+    std::optional<std::vector<std::map<std::string, std::string>>> filter;
+};
+
+/// [CANAILLE] (reference §3).
+struct CoreSettings {
+    std::string name = "Canaille";
+    std::optional<std::string> database;  ///< sql | ldap (derived from the URI when unset)
+    std::string logo = "/static/img/canaille-head.svg";
+    std::string favicon = "/static/img/canaille-c.svg";
+    std::optional<std::string> theme;
+    std::optional<std::string> language;
+    std::optional<std::string> timezone;
+    bool force_https = false;
+    bool javascript = true;
+    bool htmx = true;
+    std::optional<bool> email_confirmation;
+    bool enable_registration = false;
+    std::vector<std::string> login_attributes = {"user_name", "emails"};
+    bool hide_invalid_logins = true;
+    bool enable_password_recovery = true;
+    bool enable_intruder_lockout = false;
+    std::vector<std::string> authentication_factors = {"password"};
+    std::string otp_method = "TOTP";
+    std::int64_t totp_lifetime = 30;         ///< seconds (ISO 8601 duration in the file)
+    std::int64_t otp_lifetime = 600;
+    std::int64_t invitation_expiration = 172800;
+    int min_password_length = 8;
+    int max_password_length = 1000;
+    std::optional<std::string> admin_email;
+    bool enable_password_compromission_check = false;
+    std::string password_compromission_check_api_url = "https://api.pwnedpasswords.com/range/";
+    bool captcha_enabled = false;
+    int captcha_length = 5;
+    int captcha_failure_threshold = 3;
+    std::optional<std::int64_t> password_lifetime;  ///< seconds
+    std::optional<SmtpSettings> smtp;
+    std::map<std::string, AclSettings> acl;  ///< defaults DEFAULT and ADMIN (§6)
+};
+
+/// [CANAILLE_SQL].
+struct SqlSettings {
+    std::string database_uri = "sqlite:///canaille.sqlite";
+    std::string password_schemes = "argon2id";
+    int pool_size = 5;
+    bool auto_migrate = true;
+};
+
+/// [CANAILLE_OIDC], only the keys that exist in this version are accepted.
+struct OidcSettings {
+    bool enable_oidc = true;
+    bool dynamic_client_registration_open = false;
+    bool require_nonce = true;
+    std::vector<std::string> trusted_domains = {".localhost", "127.0.0.1"};
+};
+
+/// The whole configuration.
+struct Settings {
+    Secret secret_key;
+    std::optional<std::string> server_name;
+    std::vector<std::string> trusted_hosts;
+    std::string preferred_url_scheme = "https";
+    bool debug = false;
+    std::int64_t permanent_session_lifetime = 30 * 24 * 3600;  ///< seconds
+    std::string log_level = "INFO";
+    CoreSettings canaille;
+    SqlSettings sql;
+    OidcSettings oidc;
+    /// Where the file came from, for messages ("" when built from defaults).
+    std::string source_path;
+};
+
+/// One problem in the configuration, located when possible.
+struct ConfigError {
+    std::string file;
+    int line = 0;    ///< 1-based; 0 = not from the file (environment, missing key)
+    int column = 0;  ///< 1-based
+    std::string message;
+    /// "file:line:col: message" or "ENV NAME: message".
+    std::string format() const;
+};
+
+/// Loads `path` (YAML), applies environment overrides from `env` (name=value pairs,
+/// usually environ), validates, and returns every error found rather than the first.
+Result<Settings, std::vector<ConfigError>> load(const std::string& path,
+                                               const std::vector<std::string>& env);
+/// Same, from YAML text (tests).
+Result<Settings, std::vector<ConfigError>> load_string(const std::string& yaml,
+                                                      const std::vector<std::string>& env,
+                                                      const std::string& name = "<string>");
+
+/// The path to read: `--config` if given, else CANAILLE_CONFIG, else CONFIG, else "".
+std::string resolve_path(const std::optional<std::string>& cli_path);
+
+/// The process environment as name=value strings.
+std::vector<std::string> environment();
+
+}  // namespace canaille::config

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "util/base64.hpp"
+#include "util/clock.hpp"
+#include "util/hash.hpp"
+#include "util/random.hpp"
+#include "util/result.hpp"
+#include "util/secret.hpp"
+#include "util/strings.hpp"
+
+using namespace canaille;
+
+TEST_CASE("base64url round trip and RFC 4648 §10 vectors", "[util]") {
+    const std::pair<const char*, const char*> vectors[] = {
+        {"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"foob", "Zm9vYg"},
+        {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+    for (const auto& [plain, enc] : vectors) {
+        CHECK(base64url_encode(plain) == enc);
+        CHECK(base64url_decode(enc) == std::string(plain));
+    }
+    CHECK(base64_encode("fo") == "Zm8=");
+    CHECK(base64_decode("Zm8=") == std::string("fo"));
+    CHECK_FALSE(base64url_decode("Zm8+").has_value());  // '+' is not in the URL alphabet
+    CHECK_FALSE(base64url_decode("Z").has_value());
+    CHECK_FALSE(base64url_decode("Zh").has_value());  // non-zero trailing bits
+    const std::string bin("\0\xff\xfe\x01", 4);
+    CHECK(base64url_decode(base64url_encode(bin)) == bin);
+}
+
+TEST_CASE("sha256 and hmac known answers", "[util]") {
+    CHECK(sha256_hex("abc") ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // RFC 4231 test case 2
+    CHECK(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST_CASE("random tokens are distinct and sized", "[util]") {
+    const auto a = random_token(32);
+    const auto b = random_token(32);
+    CHECK(a != b);
+    CHECK(a.size() == 43);
+    const auto u = random_uuid();
+    REQUIRE(u.size() == 36);
+    CHECK(u[14] == '4');
+    CHECK((u[19] == '8' || u[19] == '9' || u[19] == 'a' || u[19] == 'b'));
+}
+
+TEST_CASE("constant time compare and redacting secret", "[util]") {
+    CHECK(constant_time_equal("abc", "abc"));
+    CHECK_FALSE(constant_time_equal("abc", "abd"));
+    CHECK_FALSE(constant_time_equal("abc", "abcd"));
+    std::ostringstream os;
+    os << Secret("hunter2");
+    CHECK(os.str() == "[redacted]");
+}
+
+TEST_CASE("utf-8 validation", "[util]") {
+    CHECK(valid_utf8("héllo ✓ 𝄞"));
+    CHECK_FALSE(valid_utf8("\xc0\xaf"));          // overlong '/'
+    CHECK_FALSE(valid_utf8("\xed\xa0\x80"));      // surrogate
+    CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+    CHECK_FALSE(valid_utf8("\xe2\x9c"));          // truncated
+    CHECK_FALSE(valid_utf8("\xff"));
+}
+
+TEST_CASE("url encode and decode", "[util]") {
+    bool ok = false;
+    CHECK(url_decode("a%20b+c", true, ok) == "a b c");
+    CHECK(ok);
+    CHECK(url_decode("a+b", false, ok) == "a+b");
+    url_decode("%zz", true, ok);
+    CHECK_FALSE(ok);
+    url_decode("%4", true, ok);
+    CHECK_FALSE(ok);
+    url_decode("%", true, ok);
+    CHECK_FALSE(ok);
+    CHECK(url_encode("a b/é~") == "a%20b%2F%C3%A9~");
+}
+
+TEST_CASE("result carries a value or an error", "[util]") {
+    auto f = [](int x) -> Result<int, std::string> {
+        if (x < 0) return unexpected(std::string("negative"));
+        return x * 2;
+    };
+    CHECK(f(2).value() == 4);
+    CHECK_FALSE(f(-1).has_value());
+    CHECK(f(-1).error() == "negative");
+    CHECK(f(-1).value_or(7) == 7);
+    Result<void, std::string> ok;
+    CHECK(ok.has_value());
+}
+
+TEST_CASE("fake clock moves only when told", "[util]") {
+    FakeClock c(from_unix(1000));
+    CHECK(to_unix(c.now()) == 1000);
+    c.advance(std::chrono::seconds(5));
+    CHECK(to_unix(c.now()) == 1005);
+}
