@@ -30,8 +30,8 @@ std::string encode(std::string_view in, const char* alphabet, bool pad) {
         out.push_back(alphabet[(v >> 12) & 63]);
         if (pad) out.append("==");
     } else if (rest == 2) {
-        const std::uint32_t v = (static_cast<std::uint8_t>(in[i]) << 16) |
-                                (static_cast<std::uint8_t>(in[i + 1]) << 8);
+        const std::uint32_t v =
+            (static_cast<std::uint8_t>(in[i]) << 16) | (static_cast<std::uint8_t>(in[i + 1]) << 8);
         out.push_back(alphabet[(v >> 18) & 63]);
         out.push_back(alphabet[(v >> 12) & 63]);
         out.push_back(alphabet[(v >> 6) & 63]);

@@ -11,25 +11,25 @@ using Seconds = std::chrono::seconds;
 
 /// Wall clock, injectable so domain rules can be tested with a fake time.
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual TimePoint now() const = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+  public:
     TimePoint now() const override { return std::chrono::system_clock::now(); }
 };
 
 /// A clock that only moves when told to (tests).
 class FakeClock final : public Clock {
-public:
+  public:
     explicit FakeClock(TimePoint start) : now_(start) {}
     TimePoint now() const override { return now_; }
     void advance(std::chrono::system_clock::duration d) { now_ += d; }
     void set(TimePoint t) { now_ = t; }
 
-private:
+  private:
     TimePoint now_;
 };
 

@@ -13,11 +13,16 @@ Level g_level = Level::info;
 
 const char* name(Level l) {
     switch (l) {
-        case Level::debug: return "DEBUG";
-        case Level::info: return "INFO";
-        case Level::security: return "SECURITY";
-        case Level::warning: return "WARNING";
-        case Level::error: return "ERROR";
+        case Level::debug:
+            return "DEBUG";
+        case Level::info:
+            return "INFO";
+        case Level::security:
+            return "SECURITY";
+        case Level::warning:
+            return "WARNING";
+        case Level::error:
+            return "ERROR";
     }
     return "?";
 }

@@ -13,12 +13,12 @@ namespace canaille {
 /// The error side of a Result, as std::unexpected would hold it.
 template <class E>
 class Unexpected {
-public:
+  public:
     explicit Unexpected(E e) : error_(std::move(e)) {}
     const E& error() const& { return error_; }
     E&& error() && { return std::move(error_); }
 
-private:
+  private:
     E error_;
 };
 
@@ -30,7 +30,7 @@ Unexpected<std::decay_t<E>> unexpected(E&& e) {
 /// A value or an error: the subset of std::expected (C++23) this code base uses.
 template <class T, class E>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
     template <class G>
     Result(Unexpected<G> e)  // NOLINT: implicit by design
@@ -70,14 +70,14 @@ public:
         return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
     }
 
-private:
+  private:
     std::variant<T, E> v_;
 };
 
 /// Result<void, E>: success carries nothing.
 template <class E>
 class [[nodiscard]] Result<void, E> {
-public:
+  public:
     Result() = default;
     template <class G>
     Result(Unexpected<G> e) : error_(E(std::move(e).error())), ok_(false) {}  // NOLINT
@@ -89,7 +89,7 @@ public:
         return error_;
     }
 
-private:
+  private:
     E error_{};
     bool ok_ = true;
 };

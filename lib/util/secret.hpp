@@ -12,14 +12,14 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 
 /// A secret value that prints as "[redacted]", so it cannot leak into a log line.
 class Secret {
-public:
+  public:
     Secret() = default;
     explicit Secret(std::string value) : value_(std::move(value)) {}
     const std::string& reveal() const { return value_; }
     bool empty() const { return value_.empty(); }
     bool operator==(const Secret& o) const { return constant_time_equal(value_, o.value_); }
 
-private:
+  private:
     std::string value_;
 };
 

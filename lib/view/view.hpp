@@ -17,7 +17,7 @@ namespace canaille::view {
 /// Values handed to a template. Scalars are escaped by the template's AUTOESCAPE context;
 /// `sections` show a {{#NAME}} block once per dictionary in the list.
 class Dict {
-public:
+  public:
     Dict& set(const std::string& key, std::string value);
     Dict& show(const std::string& section);  ///< show {{#section}} once with no values
     Dict& add_section(const std::string& section, Dict child);
@@ -25,7 +25,7 @@ public:
     const std::map<std::string, std::string>& values() const { return values_; }
     const std::map<std::string, std::vector<Dict>>& sections() const { return sections_; }
 
-private:
+  private:
     std::map<std::string, std::string> values_;
     std::map<std::string, std::vector<Dict>> sections_;
 };
@@ -33,7 +33,7 @@ private:
 /// Loads templates from a directory (views/) once; thread-unsafe (workers are single
 /// threaded). Every template must start with {{%AUTOESCAPE ...}}.
 class Renderer {
-public:
+  public:
     explicit Renderer(std::string views_dir);
     ~Renderer();
     Renderer(const Renderer&) = delete;
@@ -50,12 +50,14 @@ public:
 
     /// Loads every *.html and *.txt under views/ and returns one line per problem
     /// ("core/x.html: ..."): no leading {{%AUTOESCAPE, a parse failure, or a `:none`
-    /// (unescaped) modifier on anything but BODY. Empty when all is well.
+    /// (unescaped) modifier on anything but BODY in an *.html file. Empty when all is well.
+    /// (ctemplate contexts are HTML, JAVASCRIPT, CSS, JSON and XML: there is no plain-text
+    /// one, so mail *.txt templates use context="HTML" and may print values with `:none`.)
     std::vector<std::string> check_all() const;
 
     const std::string& dir() const { return dir_; }
 
-private:
+  private:
     /// Loads `name` into the cache once, after the AUTOESCAPE check; throws on failure.
     void ensure_loaded(const std::string& name) const;
 

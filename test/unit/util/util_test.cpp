@@ -15,8 +15,8 @@ using namespace canaille;
 
 TEST_CASE("base64url round trip and RFC 4648 §10 vectors", "[util]") {
     const std::pair<const char*, const char*> vectors[] = {
-        {"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"foob", "Zm9vYg"},
-        {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+        {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
+        {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
     for (const auto& [plain, enc] : vectors) {
         CHECK(base64url_encode(plain) == enc);
         CHECK(base64url_decode(enc) == std::string(plain));
@@ -31,8 +31,7 @@ TEST_CASE("base64url round trip and RFC 4648 §10 vectors", "[util]") {
 }
 
 TEST_CASE("sha256 and hmac known answers", "[util]") {
-    CHECK(sha256_hex("abc") ==
-          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     // RFC 4231 test case 2
     CHECK(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
           "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#include "app/services.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "app/web_app.hpp"
+#include "util/log.hpp"
+
+namespace canaille::app {
+namespace {
+
+bool is_dir(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string find_dir(const char* env_name, const char* installed, const char* source) {
+    if (const char* v = std::getenv(env_name); v != nullptr && *v != '\0') return v;
+    if (is_dir(installed)) return installed;
+    return source;
+}
+
+log::Level parse_level(const std::string& s) {
+    if (s == "DEBUG") return log::Level::debug;
+    if (s == "SECURITY") return log::Level::security;
+    if (s == "WARNING") return log::Level::warning;
+    if (s == "ERROR") return log::Level::error;
+    return log::Level::info;
+}
+
+}  // namespace
+
+std::string views_dir() {
+    return find_dir("CANAILLE_VIEWS_DIR", CANAILLE_DATADIR "/views", CANAILLE_SOURCE_ROOT "/views");
+}
+
+std::string assets_dir() {
+    return find_dir("CANAILLE_ASSETS_DIR", CANAILLE_DATADIR "/assets",
+                    CANAILLE_SOURCE_ROOT "/assets");
+}
+
+std::vector<account::AclRule> acl_rules(const config::Settings& settings) {
+    std::vector<account::AclRule> rules;
+    for (const auto& [name, acl] : settings.canaille.acl) {
+        account::AclRule r;
+        r.name = name;
+        for (const auto& p : acl.permissions) {
+            if (auto perm = account::parse_permission(p)) r.permissions.insert(*perm);
+        }
+        r.read.insert(acl.read.begin(), acl.read.end());
+        r.write.insert(acl.write.begin(), acl.write.end());
+        if (acl.filter) r.filter = *acl.filter;
+        rules.push_back(std::move(r));
+    }
+    return rules;
+}
+
+std::unique_ptr<Services> build_services(config::Settings settings) {
+    auto s = std::make_unique<Services>();
+    log::set_level(parse_level(settings.log_level));
+    s->clock = std::make_unique<SystemClock>();
+    s->acl = acl_rules(settings);
+    s->store = store::open_store(settings.sql.database_uri, *s->clock);
+    s->views = std::make_unique<view::Renderer>(views_dir());
+    s->settings = std::move(settings);
+    return s;
+}
+
+http::Handler make_web_app(Services& services) {
+    auto app = std::make_shared<WebApp>(services);
+    register_core_auth(*app, services);
+    register_core_pages(*app, services);
+    return [app](http::Request& request) { return app->handle(request); };
+}
+
+}  // namespace canaille::app

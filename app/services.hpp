@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// The composition root: the only place that reads the whole configuration, picks a store
+// backend and builds the objects every route is given.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "account/acl.hpp"
+#include "auth/password.hpp"
+#include "config/settings.hpp"
+#include "http/router.hpp"
+#include "store/store.hpp"
+#include "util/clock.hpp"
+#include "view/view.hpp"
+
+namespace canaille::app {
+
+/// Where templates and static files live: CANAILLE_VIEWS_DIR / CANAILLE_ASSETS_DIR, else
+/// the installed data dir, else the source tree the binary was built from.
+std::string views_dir();
+std::string assets_dir();
+
+/// Everything a worker needs, built once per process.
+struct Services {
+    config::Settings settings;
+    std::unique_ptr<Clock> clock;
+    std::unique_ptr<store::Store> store;
+    std::unique_ptr<view::Renderer> views;
+    std::vector<account::AclRule> acl;
+    auth::Argon2Params argon2;
+};
+
+/// Builds the services from loaded settings; opens the store (does not install it).
+std::unique_ptr<Services> build_services(config::Settings settings);
+
+/// Converts the configured ACL sections into evaluation rules.
+std::vector<account::AclRule> acl_rules(const config::Settings& settings);
+
+/// The whole web application: the router with every route, wrapped by the request
+/// pipeline (security headers, session, error boundary). `services` must outlive it.
+http::Handler make_web_app(Services& services);
+
+}  // namespace canaille::app

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+#include "app/web_app.hpp"
+
+#include <exception>
+
+#include "http/parse.hpp"
+#include "util/hash.hpp"
+#include "util/log.hpp"
+#include "util/random.hpp"
+#include "util/strings.hpp"
+
+namespace canaille::app {
+
+void WebApp::add(std::string_view method, std::string pattern, RouteFn fn) {
+    router_.add(method, std::move(pattern),
+                [this, fn = std::move(fn)](http::Request&) { return fn(*current_); });
+}
+
+namespace {
+
+/// Host check (reference §1d): a request for another host name is sent to SERVER_NAME.
+std::optional<http::Response> check_host(const config::Settings& s, const http::Request& req) {
+    if (!s.server_name || req.host.empty() || iequals(req.host, *s.server_name)) {
+        return std::nullopt;
+    }
+    if (req.method == "GET" || req.method == "HEAD") {
+        std::string location = req.scheme + "://" + *s.server_name + req.url_for(req.path);
+        if (!req.query_string.empty()) location += "?" + req.query_string;
+        return http::Response::redirect(std::move(location), 302);
+    }
+    return http::Response::text("unknown host", 400);
+}
+
+}  // namespace
+
+http::Response WebApp::dispatch(Context& ctx) {
+    auto& req = ctx.request();
+    if (auto r = check_host(services_.settings, req)) return std::move(*r);
+
+    http::Limits limits;
+    if (auto parsed = http::parse_request_params(req, limits); !parsed) {
+        return ctx.error(parsed.error().status, parsed.error().reason);
+    }
+    ctx.load_session();
+
+    const auto match = router_.match(req);
+    switch (match.outcome) {
+        case http::Router::Outcome::not_found:
+            return ctx.error(404, "The page you are looking for does not exist.");
+        case http::Router::Outcome::method_not_allowed: {
+            auto r = ctx.error(405, "This method is not allowed here.");
+            r.set_header("Allow", match.allow);
+            return r;
+        }
+        case http::Router::Outcome::found:
+            break;
+    }
+    current_ = &ctx;
+    auto response = (*match.handler)(req);
+    current_ = nullptr;
+    return response;
+}
+
+http::Response WebApp::handle(http::Request& request) {
+    const auto request_id = to_hex(random_bytes(8));
+    Context ctx(services_, request);
+    http::Response response;
+    try {
+        response = dispatch(ctx);
+    } catch (const std::exception& e) {
+        // The one error boundary per request: log with the id, answer without details.
+        current_ = nullptr;
+        log::error("request " + request_id + " " + request.method + " " + request.path +
+                   " failed: " + e.what());
+        try {
+            response = ctx.error(500, "An internal error occurred (request " + request_id + ").");
+        } catch (const std::exception&) {
+            response = http::Response::text("internal error", 500);
+        }
+    }
+    ctx.apply_cookies(response);
+    add_security_headers(request, response);
+    response.set_header("X-Request-Id", request_id);
+    return response;
+}
+
+}  // namespace canaille::app

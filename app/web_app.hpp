@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "app/web.hpp"
+#include "http/router.hpp"
+
+namespace canaille::app {
+
+using RouteFn = std::function<http::Response(Context&)>;
+
+/// The router plus the pipeline every request goes through.
+class WebApp {
+  public:
+    explicit WebApp(Services& services) : services_(services) {}
+
+    void add(std::string_view method, std::string pattern, RouteFn fn);
+    void get(std::string pattern, RouteFn fn) { add("GET", std::move(pattern), std::move(fn)); }
+    void post(std::string pattern, RouteFn fn) { add("POST", std::move(pattern), std::move(fn)); }
+
+    /// One request, start to end; never throws.
+    http::Response handle(http::Request& request);
+
+  private:
+    http::Response dispatch(Context& ctx);
+
+    Services& services_;
+    http::Router router_;
+    /// The request being served; routes receive it through their router handler.
+    /// Workers are single-threaded, so one slot suffices.
+    Context* current_ = nullptr;
+};
+
+// Route groups, one file each under app/routes/.
+void register_core_auth(WebApp& app, Services& services);
+void register_core_pages(WebApp& app, Services& services);
+
+}  // namespace canaille::app
