@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+// The sign-in slice through the whole request pipeline (router, session, CSRF, views, a
+// real SQLite store in a temp dir), without a front door: fast and deterministic.
+#include <catch2/catch.hpp>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+
+#include "app/services.hpp"
+#include "app/web.hpp"
+#include "auth/password.hpp"
+#include "util/strings.hpp"
+
+using namespace canaille;
+
+namespace {
+
+constexpr const char* kLegacyHash =
+    "$pbkdf2-sha512$1000$MDEyMzQ1Njc4OWFiY2RlZg$cpXtPF38PZN1ygBLaN6dJYTOdfIZ4oRlu0f5hAyvXmBm."
+    "755p9ijfi22ry2TP.DTY.dE8BQ5u0yqKz7p9U7MqQ";
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "canaille-app-XXXXXX").string();
+        path = mkdtemp(tmpl.data());
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+/// A server under test plus a browser with a cookie jar.
+class Harness {
+  public:
+    explicit Harness(const std::string& extra_yaml = "", std::string prefix = "")
+        : prefix_(std::move(prefix)) {
+        const auto yaml =
+            "SECRET_KEY: 'test-secret-key-0123456789abcdef'\n"
+            "CANAILLE_SQL:\n  DATABASE_URI: 'sqlite:///" +
+            dir_.path + "/db.sqlite'\n" + extra_yaml;
+        auto settings = config::load_string(yaml, {});
+        if (!settings) FAIL(settings.error().front().format());
+        services_ = app::build_services(std::move(*settings));
+        services_->argon2 = auth::Argon2Params{1, 256, 1};
+        services_->store->install();
+        handler_ = app::make_web_app(*services_);
+    }
+
+    store::Store& store() { return *services_->store; }
+    app::Services& services() { return *services_; }
+
+    model::User add_user(const std::string& name, const std::string& password,
+                         std::vector<std::string> emails = {}) {
+        model::User u;
+        u.user_name = name;
+        u.emails = std::move(emails);
+        u.password = auth::hash_password(password, services_->argon2);
+        REQUIRE(store().create_user(u) == store::Status::ok);
+        return u;
+    }
+
+    http::Response request(const std::string& method, const std::string& target,
+                           const std::string& body = "",
+                           const std::string& content_type = "application/x-www-form-urlencoded",
+                           const std::string& host = "") {
+        http::Request r;
+        r.method = method;
+        r.script_name = prefix_;
+        const auto q = target.find('?');
+        r.path = target.substr(0, q);
+        if (q != std::string::npos) r.query_string = target.substr(q + 1);
+        r.host = host.empty() ? "localhost" : host;
+        r.remote_addr = "127.0.0.1";
+        r.body = body;
+        if (!body.empty()) r.headers["content-type"] = content_type;
+        std::string cookie_header;
+        for (const auto& [k, v] : jar_) {
+            if (!cookie_header.empty()) cookie_header += "; ";
+            cookie_header += k + "=" + v;
+        }
+        if (!cookie_header.empty()) r.headers["cookie"] = cookie_header;
+        auto resp = handler_(r);
+        for (const auto& [name, value] : resp.headers) {
+            if (!iequals(name, "set-cookie")) continue;
+            const auto eq = value.find('=');
+            const auto semi = value.find(';');
+            const auto k = value.substr(0, eq);
+            const auto v = value.substr(eq + 1, semi - eq - 1);
+            if (value.find("Max-Age=0") != std::string::npos) {
+                jar_.erase(k);
+            } else {
+                jar_[k] = v;
+            }
+        }
+        return resp;
+    }
+
+    std::string csrf() {
+        const auto page = request("GET", "/login").body;
+        const std::string marker = "name=\"csrf_token\" value=\"";
+        const auto at = page.find(marker);
+        REQUIRE(at != std::string::npos);
+        const auto start = at + marker.size();
+        return page.substr(start, page.find('"', start) - start);
+    }
+
+    http::Response login(const std::string& login, const std::string& password,
+                         const std::string& query = "") {
+        const auto token = csrf();
+        return request("POST", "/login" + query,
+                       "csrf_token=" + url_encode(token) + "&login=" + url_encode(login) +
+                           "&password=" + url_encode(password));
+    }
+
+    std::map<std::string, std::string>& jar() { return jar_; }
+
+  private:
+    TempDir dir_;
+    std::string prefix_;
+    std::unique_ptr<app::Services> services_;
+    http::Handler handler_;
+    std::map<std::string, std::string> jar_;
+};
+
+bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("anonymous visitors are sent to the login page", "[app][login]") {
+    Harness h;
+    auto r = h.request("GET", "/");
+    CHECK(r.status == 302);
+    CHECK(r.header("Location") == "/login");
+    r = h.request("GET", "/login");
+    CHECK(r.status == 200);
+    CHECK(contains(r.body, "name=\"csrf_token\""));
+    CHECK(r.header("Cache-Control") == "no-store");
+    CHECK(h.jar().count("canaille") == 1);
+}
+
+TEST_CASE("sign in, rotate the session, sign out, and a copied cookie is dead", "[app][login]") {
+    Harness h;
+    h.add_user("alice", "correct horse", {"alice@example.org"});
+    h.add_user("bob", "battery staple");
+
+    const auto token = h.csrf();
+    const auto anonymous_cookie = h.jar()["canaille"];
+    auto r = h.request("POST", "/login",
+                       "csrf_token=" + url_encode(token) + "&login=alice&password=correct+horse");
+    REQUIRE(r.status == 302);
+    CHECK(r.header("Location") == "/");
+    const auto session_cookie = h.jar()["canaille"];
+    CHECK(session_cookie != anonymous_cookie);  // rotated at login
+    CHECK(contains(std::string(r.header("Set-Cookie")), "HttpOnly"));
+    CHECK(contains(std::string(r.header("Set-Cookie")), "SameSite=Lax"));
+
+    r = h.request("GET", "/");
+    CHECK(r.header("Location") == "/profile/alice");
+    r = h.request("GET", "/profile/alice");
+    CHECK(r.status == 200);
+    CHECK(contains(r.body, "alice@example.org"));
+    // Another user's profile is not even acknowledged without manage_users.
+    CHECK(h.request("GET", "/profile/bob").status == 404);
+
+    r = h.request("GET", "/logout");
+    CHECK(r.status == 302);
+    CHECK(r.header("Location") == "/login");
+    CHECK(h.jar().count("canaille") == 0);
+
+    h.jar()["canaille"] = session_cookie;  // replay the stolen cookie
+    CHECK(h.request("GET", "/").header("Location") == "/login");
+}
+
+TEST_CASE("unknown user and wrong password look the same", "[app][login]") {
+    Harness h;
+    h.add_user("alice", "correct horse");
+    const auto wrong = h.login("alice", "nope");
+    const auto unknown = h.login("mallory", "nope");
+    CHECK(wrong.status == 200);
+    CHECK(unknown.status == 200);
+    CHECK(contains(wrong.body, "Login failed, please check your credentials."));
+    CHECK(contains(unknown.body, "Login failed, please check your credentials."));
+    CHECK(h.request("GET", "/").header("Location") == "/login");
+}
+
+TEST_CASE("a missing or forged CSRF token is refused", "[app][login][csrf]") {
+    Harness h;
+    h.add_user("alice", "correct horse");
+    h.request("GET", "/login");
+    CHECK(h.request("POST", "/login", "login=alice&password=correct+horse").status == 400);
+    CHECK(h.request("POST", "/login", "csrf_token=forged&login=alice&password=correct+horse")
+              .status == 400);
+    // A token minted for another browser does not work with this cookie.
+    const auto token = h.csrf();
+    h.jar()["canaille"] = "someone-else";
+    CHECK(h.request("POST", "/login",
+                    "csrf_token=" + url_encode(token) + "&login=alice&password=correct+horse")
+              .status == 400);
+}
+
+TEST_CASE("login by email, case-insensitively", "[app][login]") {
+    Harness h;
+    h.add_user("alice", "correct horse", {"Alice@Example.org"});
+    const auto r = h.login("alice@example.org", "correct horse");
+    CHECK(r.status == 302);
+}
+
+TEST_CASE("a passlib pbkdf2-sha512 hash is accepted and upgraded", "[app][login]") {
+    Harness h;
+    model::User u;
+    u.user_name = "legacy";
+    u.password = kLegacyHash;
+    REQUIRE(h.store().create_user(u) == store::Status::ok);
+    CHECK(h.login("legacy", "legacy pass").status == 302);
+    const auto stored = h.store().get_user_by_name("legacy");
+    REQUIRE(stored);
+    CHECK(starts_with(*stored->password, "$argon2id$"));
+    h.request("GET", "/logout");
+    CHECK(h.login("legacy", "legacy pass").status == 302);
+}
+
+TEST_CASE("a locked account cannot sign in and loses its sessions", "[app][login]") {
+    Harness h;
+    auto u = h.add_user("alice", "correct horse");
+    REQUIRE(h.login("alice", "correct horse").status == 302);
+    u = *h.store().get_user(u.id);
+    u.lock_date = std::chrono::system_clock::now() - std::chrono::seconds(1);
+    REQUIRE(h.store().update_user(u) == store::Status::ok);
+    CHECK(h.request("GET", "/").header("Location") == "/login");
+    CHECK(contains(h.login("alice", "correct horse").body, "locked"));
+    // A wrong password tells nothing about the lock.
+    CHECK_FALSE(contains(h.login("alice", "wrong").body, "locked"));
+}
+
+TEST_CASE("next is followed only when it is a local path", "[app][login]") {
+    Harness h;
+    h.add_user("alice", "correct horse");
+    CHECK(h.login("alice", "correct horse", "?next=%2Fabout").header("Location") == "/about");
+    h.request("GET", "/logout");
+    for (const auto* evil : {"%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil",
+                             "javascript%3Aalert(1)"}) {
+        CHECK(h.login("alice", "correct horse", std::string("?next=") + evil).header("Location") ==
+              "/");
+        h.request("GET", "/logout");
+    }
+}
+
+TEST_CASE("under a prefix every redirect and cookie carries it", "[app][prefix]") {
+    Harness h("", "/auth");
+    h.add_user("alice", "correct horse");
+    CHECK(h.request("GET", "/").header("Location") == "/auth/login");
+    const auto page = h.request("GET", "/login");
+    CHECK(contains(page.body, "action=\"/auth/login\""));
+    CHECK(contains(page.body, "/auth/static/css/canaille.css"));
+    CHECK(contains(std::string(page.header("Set-Cookie")), "Path=/auth/"));
+    auto r = h.login("alice", "correct horse");
+    CHECK(r.header("Location") == "/auth/");
+    CHECK(h.request("GET", "/").header("Location") == "/auth/profile/alice");
+    CHECK(h.request("GET", "/logout").header("Location") == "/auth/login");
+}
+
+TEST_CASE("intruder lockout delays the next attempt", "[app][login][lockout]") {
+    Harness h("CANAILLE:\n  ENABLE_INTRUDER_LOCKOUT: true\n");
+    h.add_user("alice", "correct horse");
+    CHECK(contains(h.login("alice", "wrong").body, "Login failed"));
+    const auto r = h.login("alice", "correct horse");
+    CHECK(r.status == 200);
+    CHECK(contains(r.body, "Too many attempts"));
+}
+
+TEST_CASE("requests for another host go to SERVER_NAME", "[app][host]") {
+    Harness h("SERVER_NAME: 'auth.example.org'\n");
+    auto r = h.request("GET", "/login?x=1", "", "", "evil.example");
+    CHECK(r.status == 302);
+    CHECK(r.header("Location") == "http://auth.example.org/login?x=1");
+    r = h.request("POST", "/login", "a=b", "application/x-www-form-urlencoded", "evil.example");
+    CHECK(r.status == 400);
+    CHECK(h.request("GET", "/login", "", "", "auth.example.org").status == 200);
+}
+
+TEST_CASE("bad input gets a clear 4xx", "[app][input]") {
+    Harness h;
+    h.request("GET", "/login");
+    CHECK(h.request("POST", "/login", "login=%ff%fe&password=x").status == 400);
+    CHECK(h.request("POST", "/login", "login=%zz").status == 400);
+    CHECK(h.request("POST", "/login", "--x\r\nbroken", "multipart/form-data; boundary=x").status ==
+          400);
+    CHECK(h.request("POST", "/login", std::string(11 * 1024 * 1024, 'a')).status == 413);
+    const auto r = h.request("DELETE", "/login");
+    CHECK(r.status == 405);
+    CHECK(contains(std::string(r.header("Allow")), "POST"));
+}
+
+TEST_CASE("errors are HTML for pages and JSON for API paths", "[app][errors]") {
+    Harness h;
+    auto r = h.request("GET", "/nowhere");
+    CHECK(r.status == 404);
+    CHECK(contains(std::string(r.header("Content-Type")), "text/html"));
+    r = h.request("GET", "/oauth/nowhere");
+    CHECK(r.status == 404);
+    CHECK(contains(std::string(r.header("Content-Type")), "application/json"));
+    CHECK(contains(r.body, "\"error\""));
+    r = h.request("GET", "/health");
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"status":"ok"})");
+}
+
+TEST_CASE("every response carries the security headers", "[app][headers]") {
+    Harness h;
+    const auto r = h.request("GET", "/login");
+    CHECK(contains(std::string(r.header("Content-Security-Policy")), "default-src 'self'"));
+    CHECK(r.header("X-Frame-Options") == "SAMEORIGIN");
+    CHECK(r.header("X-Content-Type-Options") == "nosniff");
+    CHECK_FALSE(r.header("X-Request-Id").empty());
+}
+
+TEST_CASE("a session whose user was deleted is anonymous", "[app][login]") {
+    Harness h;
+    const auto u = h.add_user("alice", "correct horse");
+    REQUIRE(h.login("alice", "correct horse").status == 302);
+    REQUIRE(h.store().delete_user(u.id) == store::Status::ok);
+    CHECK(h.request("GET", "/").header("Location") == "/login");
+}
+
+TEST_CASE("safe_next accepts only local paths under the prefix", "[app][next]") {
+    http::Request root;
+    CHECK(app::safe_next(root, "/profile/alice") == "/profile/alice");
+    CHECK(app::safe_next(root, "//evil").empty());
+    CHECK(app::safe_next(root, "/\\evil").empty());
+    CHECK(app::safe_next(root, "https://evil").empty());
+    CHECK(app::safe_next(root, "").empty());
+    CHECK(app::safe_next(root, "/a\nb").empty());
+    http::Request prefixed;
+    prefixed.script_name = "/auth";
+    CHECK(app::safe_next(prefixed, "/auth/about") == "/auth/about");
+    CHECK(app::safe_next(prefixed, "/authx").empty());
+    CHECK(app::safe_next(prefixed, "/other").empty());
+}
+
+TEST_CASE("every template declares its auto-escaping context", "[app][views]") {
+    view::Renderer views(app::views_dir());
+    const auto problems = views.check_all();
+    for (const auto& p : problems) UNSCOPED_INFO(p);
+    CHECK(problems.empty());
+}
