@@ -38,14 +38,21 @@ bool help_only(const std::vector<std::string>& argv, const char* text) {
     return false;
 }
 
+/// The store named by the configuration; null (after printing why) when it is invalid.
+std::unique_ptr<store::Store> open_configured_store(const GlobalOptions& global,
+                                                    const Clock& clock) {
+    auto settings = load_settings(global);
+    if (!settings) return nullptr;
+    return store::open_store(settings->sql.database_uri, clock);
+}
+
 }  // namespace
 
 int cmd_install(const GlobalOptions& global, const std::vector<std::string>& argv) {
     if (help_only(argv, kInstallHelp)) return 0;
-    auto settings = load_settings(global);
-    if (!settings) return 1;
     SystemClock clock;
-    auto store = store::open_store(settings->sql.database_uri, clock);
+    auto store = open_configured_store(global, clock);
+    if (!store) return 1;
     const int before = store->schema_version();
     store->install();
     const int after = store->schema_version();
@@ -92,10 +99,9 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& argv)
 
 int cmd_clean(const GlobalOptions& global, const std::vector<std::string>& argv) {
     if (help_only(argv, kCleanHelp)) return 0;
-    auto settings = load_settings(global);
-    if (!settings) return 1;
     SystemClock clock;
-    auto store = store::open_store(settings->sql.database_uri, clock);
+    auto store = open_configured_store(global, clock);
+    if (!store) return 1;
     const auto sessions = store->purge_expired(clock.now());
     std::cout << "removed " << sessions << " expired session(s)\n";
     return 0;

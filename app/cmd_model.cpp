@@ -358,6 +358,73 @@ void print(const std::vector<M>& items, const std::vector<Attr<M>>& attrs, bool 
 
 const std::vector<std::string> kFlags = {"help", "quiet", "ignore-errors", "noconfirm"};
 
+/// What create/get/set/delete need to know about one model's storage.
+template <class M>
+struct ModelOps {
+    std::string model;                                         ///< "user"
+    std::function<std::string(const M&)> label;                ///< identifier for messages
+    std::function<std::optional<M>(const std::string&)> find;  ///< by identifier or id
+    std::function<std::optional<M>(const std::string&)> get;   ///< by id
+    std::function<std::vector<M>()> all;
+    std::function<store::Status(M&)> create;
+    std::function<store::Status(M&)> update;
+    std::function<store::Status(const std::string&)> remove;
+    std::function<void(M&, const Args&, bool creating)> before_save;
+};
+
+template <class M>
+int run_verb(const std::string& verb, const Args& args, const std::vector<Attr<M>>& attrs,
+             const ModelOps<M>& ops) {
+    const bool quiet = args.flag("quiet");
+    const bool ignore = args.flag("ignore-errors");
+    const auto print_saved = [&](const std::string& id) {
+        auto saved = ops.get(id);
+        if (!quiet && saved) print(std::vector{*saved}, attrs, false);
+    };
+    if (verb == "create" || verb == "set") {
+        std::optional<M> m;
+        if (verb == "create") {
+            m.emplace();
+        } else {
+            m = ops.find(args.positionals()[1]);
+            if (!m) {
+                std::cerr << "no " << ops.model << " '" << args.positionals()[1] << "'\n";
+                return ignore ? 0 : 1;
+            }
+        }
+        apply(*m, args, attrs, {});
+        ops.before_save(*m, args, verb == "create");
+        const auto st = verb == "create" ? ops.create(*m) : ops.update(*m);
+        if (int rc = report(st, verb + " " + ops.model + " " + ops.label(*m), ignore)) return rc;
+        print_saved(m->id);
+        return 0;
+    }
+    for (const auto& [name, value] : args.options()) {
+        (void)value;
+        bool known = name == "id";
+        for (const auto& a : attrs) known = known || dashed(a.name) == name;
+        if (!known) throw UsageError("unknown attribute --" + name);
+    }
+    std::vector<M> found;
+    for (auto& m : ops.all()) {
+        if (matches(m, args, attrs)) found.push_back(std::move(m));
+    }
+    if (verb == "get") {
+        print(found, attrs, true);
+        return 0;
+    }
+    if (args.options().empty() && !args.flag("noconfirm")) {
+        throw UsageError("delete without a filter removes every " + ops.model +
+                         ": add --noconfirm");
+    }
+    int rc = 0;
+    for (const auto& m : found) {
+        rc |= report(ops.remove(m.id), "delete " + ops.model + " " + ops.label(m), ignore);
+    }
+    if (!quiet) print(found, attrs, true);
+    return rc;
+}
+
 int run_model(const std::string& verb, const GlobalOptions& global,
               const std::vector<std::string>& argv) {
     Args args(argv, kFlags);
@@ -377,109 +444,39 @@ int run_model(const std::string& verb, const GlobalOptions& global,
     auto ctx = open(global);
     if (!ctx) return 1;
     auto& st = *ctx->store;
-    const bool quiet = args.flag("quiet");
-    const bool ignore = args.flag("ignore-errors");
-    const std::vector<std::string> filters_ok = {"id"};
+    auto& clock = *ctx->clock;
 
     if (model_name == "user") {
-        const auto attrs = user_attrs(st, ctx->argon2);
-        if (verb == "create") {
-            model::User u;
-            apply(u, args, attrs, {});
-            if (u.user_name.empty()) throw UsageError("--user-name is required");
-            if (u.password) u.password_last_update = ctx->clock->now();
-            if (int rc = report(st.create_user(u), "create user " + u.user_name, ignore)) return rc;
-            auto saved = st.get_user(u.id);
-            if (!quiet && saved) print(std::vector{*saved}, attrs, false);
-            return 0;
-        }
-        if (verb == "set") {
-            auto u = find_user(st, args.positionals()[1]);
-            if (!u) {
-                std::cerr << "no user '" << args.positionals()[1] << "'\n";
-                return ignore ? 0 : 1;
+        ModelOps<model::User> ops;
+        ops.model = "user";
+        ops.label = [](const model::User& u) { return u.user_name; };
+        ops.find = [&](const std::string& k) { return find_user(st, k); };
+        ops.get = [&](const std::string& id) { return st.get_user(id); };
+        ops.all = [&] { return st.list_users("", {0, st.count_users("")}); };
+        ops.create = [&](model::User& u) { return st.create_user(u); };
+        ops.update = [&](model::User& u) { return st.update_user(u); };
+        ops.remove = [&](const std::string& id) { return st.delete_user(id); };
+        ops.before_save = [&](model::User& u, const Args& a, bool creating) {
+            if (creating && u.user_name.empty()) throw UsageError("--user-name is required");
+            if (!a.values("password").empty() && u.password) {
+                u.password_last_update = clock.now();
             }
-            apply(*u, args, attrs, {});
-            if (!args.values("password").empty() && u->password) {
-                u->password_last_update = ctx->clock->now();
-            }
-            if (int rc = report(st.update_user(*u), "set user " + u->user_name, ignore)) return rc;
-            auto saved = st.get_user(u->id);
-            if (!quiet && saved) print(std::vector{*saved}, attrs, false);
-            return 0;
-        }
-        for (const auto& [name, value] : args.options()) {
-            (void)value;
-            bool known = name == "id";
-            for (const auto& a : attrs) known = known || dashed(a.name) == name;
-            if (!known) throw UsageError("unknown attribute --" + name);
-        }
-        std::vector<model::User> found;
-        const auto total = st.count_users("");
-        for (auto& u : st.list_users("", {0, total})) {
-            if (matches(u, args, attrs)) found.push_back(std::move(u));
-        }
-        if (verb == "get") {
-            print(found, attrs, true);
-            return 0;
-        }
-        if (args.options().empty() && !args.flag("noconfirm")) {
-            throw UsageError("delete without a filter removes every user: add --noconfirm");
-        }
-        int rc = 0;
-        for (const auto& u : found)
-            rc |= report(st.delete_user(u.id), "delete " + u.user_name, ignore);
-        if (!quiet) print(found, attrs, true);
-        return rc;
+        };
+        return run_verb(verb, args, user_attrs(st, ctx->argon2), ops);
     }
-
-    const auto attrs = group_attrs(st);
-    if (verb == "create") {
-        model::Group g;
-        apply(g, args, attrs, {});
-        if (g.display_name.empty()) throw UsageError("--display-name is required");
-        if (int rc = report(st.create_group(g), "create group " + g.display_name, ignore))
-            return rc;
-        auto saved = st.get_group(g.id);
-        if (!quiet && saved) print(std::vector{*saved}, attrs, false);
-        return 0;
-    }
-    if (verb == "set") {
-        auto g = find_group(st, args.positionals()[1]);
-        if (!g) {
-            std::cerr << "no group '" << args.positionals()[1] << "'\n";
-            return ignore ? 0 : 1;
-        }
-        apply(*g, args, attrs, {});
-        if (int rc = report(st.update_group(*g), "set group " + g->display_name, ignore)) return rc;
-        auto saved = st.get_group(g->id);
-        if (!quiet && saved) print(std::vector{*saved}, attrs, false);
-        return 0;
-    }
-    (void)filters_ok;
-    for (const auto& [name, value] : args.options()) {
-        (void)value;
-        bool known = name == "id";
-        for (const auto& a : attrs) known = known || dashed(a.name) == name;
-        if (!known) throw UsageError("unknown attribute --" + name);
-    }
-    std::vector<model::Group> found;
-    const auto total = st.count_groups("");
-    for (auto& g : st.list_groups("", {0, total})) {
-        if (matches(g, args, attrs)) found.push_back(std::move(g));
-    }
-    if (verb == "get") {
-        print(found, attrs, true);
-        return 0;
-    }
-    if (args.options().empty() && !args.flag("noconfirm")) {
-        throw UsageError("delete without a filter removes every group: add --noconfirm");
-    }
-    int rc = 0;
-    for (const auto& g : found)
-        rc |= report(st.delete_group(g.id), "delete " + g.display_name, ignore);
-    if (!quiet) print(found, attrs, true);
-    return rc;
+    ModelOps<model::Group> ops;
+    ops.model = "group";
+    ops.label = [](const model::Group& g) { return g.display_name; };
+    ops.find = [&](const std::string& k) { return find_group(st, k); };
+    ops.get = [&](const std::string& id) { return st.get_group(id); };
+    ops.all = [&] { return st.list_groups("", {0, st.count_groups("")}); };
+    ops.create = [&](model::Group& g) { return st.create_group(g); };
+    ops.update = [&](model::Group& g) { return st.update_group(g); };
+    ops.remove = [&](const std::string& id) { return st.delete_group(id); };
+    ops.before_save = [](model::Group& g, const Args&, bool creating) {
+        if (creating && g.display_name.empty()) throw UsageError("--display-name is required");
+    };
+    return run_verb(verb, args, group_attrs(st), ops);
 }
 
 }  // namespace
