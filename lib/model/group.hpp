@@ -19,6 +19,9 @@ struct Group {
     std::vector<std::string> members;  ///< user ids, in membership order
     std::optional<std::string> owner;  ///< user id
     std::optional<std::string> description;
+
+    /// Field-by-field equality (tests and change detection).
+    bool operator==(const Group&) const = default;
 };
 
 }  // namespace canaille::model

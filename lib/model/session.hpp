@@ -17,11 +17,14 @@ struct Session {
     TimePoint created;
     TimePoint last_seen;
     TimePoint expires;
-    TimePoint auth_time;                 ///< last authentication (OIDC auth_time, max_age)
-    std::vector<std::string> amr;        ///< RFC 8176 methods used, e.g. {"pwd"}
-    std::string csrf_secret;             ///< per-session CSRF key, random
-    bool remember = true;                ///< persistent cookie vs browser-session cookie
-    std::string data;                    ///< JSON for flows in progress (MFA, OIDC resume)
+    TimePoint auth_time;           ///< last authentication (OIDC auth_time, max_age)
+    std::vector<std::string> amr;  ///< RFC 8176 methods used, e.g. {"pwd"}
+    std::string csrf_secret;       ///< per-session CSRF key, random
+    bool remember = true;          ///< persistent cookie vs browser-session cookie
+    std::string data;              ///< JSON for flows in progress (MFA, OIDC resume)
+
+    /// Field-by-field equality (tests and change detection).
+    bool operator==(const Session&) const = default;
 };
 
 }  // namespace canaille::model

@@ -58,6 +58,9 @@ struct User {
         if (emails.empty()) return std::nullopt;
         return emails.front();
     }
+
+    /// Field-by-field equality (tests and change detection).
+    bool operator==(const User&) const = default;
 };
 
 }  // namespace canaille::model

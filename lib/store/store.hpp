@@ -18,9 +18,12 @@
 
 namespace canaille::store {
 
-/// Outcome of a write. `conflict` = a unique attribute (user_name, email, display_name)
-/// is already taken; `not_found` = the target does not exist.
-enum class [[nodiscard]] Status { ok, not_found, already_exists, conflict, invalid };
+/// Outcome of a write. `already_exists` = the identifier (user_name, group display_name,
+/// id, session id) is taken; `conflict` = another unique attribute (an email, an OTP
+/// secret) belongs to someone else; `not_found` = the target does not exist; `invalid` =
+/// the record cannot be stored (empty identifier, an email twice, a reference to a user or
+/// group that does not exist). A write that does not return `ok` changed nothing.
+enum class [[nodiscard]] Status{ok, not_found, already_exists, conflict, invalid};
 
 std::string_view to_string(Status s);
 
@@ -36,7 +39,7 @@ struct StoreError : std::runtime_error {
 };
 
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     /// Creates or migrates the schema to the current version; idempotent.
@@ -47,15 +50,18 @@ public:
     virtual int schema_version() = 0;
 
     // ---- users ----
-    /// Assigns id/created/last_modified when empty. already_exists on a taken user_name,
-    /// conflict on an email already used by another user. Group memberships in
-    /// `user.groups` are written too.
+    /// Assigns id/created/last_modified when empty. already_exists on a taken user_name
+    /// (compared ignoring ASCII case, like an LDAP uid), conflict on an email already used
+    /// by another user (ignoring case). Group memberships in `user.groups` are written too.
+    /// On success `user` holds what was stored (ids, times at the store's precision).
     virtual Status create_user(model::User& user) = 0;
-    /// Replaces every attribute of the user with this id (memberships included).
+    /// Replaces every attribute of the user with this id (lists and memberships included);
+    /// sets last_modified, keeps the stored `created` when `user.created` is empty.
     virtual Status update_user(model::User& user) = 0;
     /// Deletes the user, its memberships (ownerships become empty) and its sessions.
     virtual Status delete_user(std::string_view id) = 0;
     virtual std::optional<model::User> get_user(std::string_view id) = 0;
+    /// Exact match on user_name, ignoring ASCII case (the uniqueness rule).
     virtual std::optional<model::User> get_user_by_name(std::string_view user_name) = 0;
     /// Exact, case-insensitive match on one of the user's emails.
     virtual std::optional<model::User> get_user_by_email(std::string_view email) = 0;
@@ -70,6 +76,7 @@ public:
     virtual Status update_group(model::Group& group) = 0;
     virtual Status delete_group(std::string_view id) = 0;
     virtual std::optional<model::Group> get_group(std::string_view id) = 0;
+    /// Exact match on display_name, ignoring ASCII case (the uniqueness rule).
     virtual std::optional<model::Group> get_group_by_name(std::string_view display_name) = 0;
     virtual std::vector<model::Group> list_groups(std::string_view query, Page page) = 0;
     virtual std::size_t count_groups(std::string_view query) = 0;
@@ -80,8 +87,7 @@ public:
     // ---- sessions ----
     virtual Status create_session(const model::Session& session) = 0;
     /// The live session with this id hash; an expired one is not returned.
-    virtual std::optional<model::Session> get_session(std::string_view id_hash,
-                                                      TimePoint now) = 0;
+    virtual std::optional<model::Session> get_session(std::string_view id_hash, TimePoint now) = 0;
     virtual Status update_session(const model::Session& session) = 0;
     virtual Status delete_session(std::string_view id_hash) = 0;
     /// Number of sessions removed.

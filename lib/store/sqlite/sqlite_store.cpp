@@ -1,0 +1,1237 @@
+// SPDX-License-Identifier: MIT
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <iterator>
+#include <limits>
+#include <new>
+#include <unordered_set>
+#include <utility>
+
+#include "util/random.hpp"
+#include "util/strings.hpp"
+
+namespace canaille::store {
+
+namespace detail {
+
+void SqliteCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void SqliteFinalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+namespace {
+
+/// A constraint the database refused (UNIQUE, FOREIGN KEY, NOT NULL...): an expected
+/// outcome of a write, turned into a Status by the write method that caught it.
+struct ConstraintViolation : StoreError {
+    ConstraintViolation(int code, const std::string& message)
+        : StoreError(message), extended_code(code) {}
+    int extended_code;
+};
+
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
+    std::string message = "sqlite: ";
+    message += what;
+    message += ": ";
+    message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintViolation(rc, message);
+    throw StoreError(message);
+}
+
+// Timestamps are stored as integer Unix microseconds: exact for anything the app computes
+// and what PostgreSQL keeps too. floor, not truncation, so times before 1970 round down.
+std::int64_t to_micros(TimePoint t) {
+    return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+TimePoint from_micros(std::int64_t v) {
+    return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(v)));
+}
+TimePoint truncate(TimePoint t) { return from_micros(to_micros(t)); }
+void truncate(std::optional<TimePoint>& t) {
+    if (t) t = truncate(*t);
+}
+
+std::int64_t clamp_to_int64(std::size_t v) {
+    constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+    return static_cast<std::int64_t>(std::min(v, kMax));
+}
+
+/// Simple case folding for the scripts names are most often written in (ASCII, Latin-1,
+/// Latin Extended-A, Greek, Cyrillic): SQLite's LIKE folds ASCII only, and a search for
+/// "ÉLODIE" should find "Élodie" as it does on PostgreSQL (ILIKE) and LDAP.
+char32_t fold_char(char32_t c) {
+    if (c < 0x80) return (c >= U'A' && c <= U'Z') ? c + 0x20 : c;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
+    if (c >= 0x100 && c <= 0x137 && c != 0x130) return c | 1U;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c & 1U) ? c + 1 : c;
+    if (c >= 0x14A && c <= 0x177) return c | 1U;
+    if (c == 0x178) return 0xFF;
+    if (c == 0x386) return 0x3AC;
+    if (c >= 0x388 && c <= 0x38A) return c + 0x25;
+    if (c == 0x38C) return 0x3CC;
+    if (c == 0x38E || c == 0x38F) return c + 0x3F;
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;
+    if (c == 0x3C2) return 0x3C3;  // final sigma
+    if (c >= 0x410 && c <= 0x42F) return c + 0x20;
+    if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+    return c;
+}
+
+void append_utf8(std::string& out, char32_t c) {
+    if (c < 0x80) {
+        out += static_cast<char>(c);
+    } else if (c < 0x800) {
+        out += static_cast<char>(0xC0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+        out += static_cast<char>(0xE0 | (c >> 12));
+        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+}
+
+/// Folds `text`; bytes that are not a two-byte UTF-8 sequence are copied unchanged (every
+/// folded character is below U+0800), so invalid input passes through.
+std::string fold_case(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto b = static_cast<unsigned char>(text[i]);
+        if (b < 0x80) {
+            out += static_cast<char>(fold_char(b));
+        } else if ((b & 0xE0) == 0xC0 && i + 1 < text.size() &&
+                   (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80) {
+            char32_t c = ((b & 0x1FU) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3FU);
+            if (c < 0x80) {  // overlong: not a character, keep the bytes
+                out += text.substr(i, 2);
+            } else {
+                append_utf8(out, fold_char(c));
+            }
+            ++i;
+        } else {
+            out += static_cast<char>(b);
+        }
+    }
+    return out;
+}
+
+/// canaille_fold(text): fold_case as an SQL function, for the search statements.
+void fold_sql(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    const auto* p = sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    if (p == nullptr) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    try {
+        std::string folded = fold_case(std::string_view(reinterpret_cast<const char*>(p), n));
+        sqlite3_result_text64(ctx, folded.data(), folded.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } catch (const std::bad_alloc&) {
+        // An exception must not unwind through SQLite's C frames.
+        sqlite3_result_error_nomem(ctx);
+    }
+}
+
+}  // namespace
+
+/// A prepared statement in use: binds by index (values never enter the SQL text), steps,
+/// reads columns. Reset and unbound on destruction so the cached statement can be reused.
+class Statement {
+  public:
+    Statement(sqlite3_stmt* stmt, bool* in_use, SqliteStatementHandle owned)
+        : stmt_(stmt), in_use_(in_use), owned_(std::move(owned)) {}
+    ~Statement() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+        if (in_use_ != nullptr) *in_use_ = false;
+    }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind_null(int i) {
+        check(sqlite3_bind_null(stmt_, i));
+        return *this;
+    }
+    Statement& bind_text(int i, std::string_view v) {
+        // A null pointer would bind SQL NULL: an empty string must stay an empty string.
+        static constexpr char kEmpty[] = "";
+        check(sqlite3_bind_text64(stmt_, i, v.empty() ? kEmpty : v.data(), v.size(),
+                                  SQLITE_TRANSIENT, SQLITE_UTF8));
+        return *this;
+    }
+    Statement& bind_opt_text(int i, const std::optional<std::string>& v) {
+        return v ? bind_text(i, *v) : bind_null(i);
+    }
+    Statement& bind_opt_blob(int i, const std::optional<std::string>& v) {
+        if (!v) return bind_null(i);
+        if (v->empty()) {
+            check(sqlite3_bind_zeroblob(stmt_, i, 0));
+        } else {
+            check(sqlite3_bind_blob64(stmt_, i, v->data(), v->size(), SQLITE_TRANSIENT));
+        }
+        return *this;
+    }
+    Statement& bind_int(int i, std::int64_t v) {
+        check(sqlite3_bind_int64(stmt_, i, v));
+        return *this;
+    }
+    Statement& bind_opt_int(int i, const std::optional<std::int64_t>& v) {
+        return v ? bind_int(i, *v) : bind_null(i);
+    }
+    Statement& bind_time(int i, TimePoint t) { return bind_int(i, to_micros(t)); }
+    Statement& bind_opt_time(int i, const std::optional<TimePoint>& t) {
+        return t ? bind_time(i, *t) : bind_null(i);
+    }
+
+    /// True when a row is available; false when done. Throws StoreError (SQLITE_BUSY only
+    /// after the busy timeout expired).
+    bool step() {
+        int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        throw_sqlite(sqlite3_db_handle(stmt_), rc, "step");
+    }
+    /// Runs a statement that returns no rows; the number of rows it changed.
+    std::size_t run() {
+        while (step()) {
+        }
+        return static_cast<std::size_t>(sqlite3_changes64(sqlite3_db_handle(stmt_)));
+    }
+
+    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+    std::string text(int col) const {
+        const auto* p = sqlite3_column_text(stmt_, col);
+        int n = sqlite3_column_bytes(stmt_, col);
+        return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), n);
+    }
+    std::optional<std::string> opt_text(int col) const {
+        if (is_null(col)) return std::nullopt;
+        return text(col);
+    }
+    std::optional<std::string> opt_blob(int col) const {
+        if (is_null(col)) return std::nullopt;
+        const void* p = sqlite3_column_blob(stmt_, col);
+        int n = sqlite3_column_bytes(stmt_, col);
+        return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
+    }
+    std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+    std::optional<std::int64_t> opt_int(int col) const {
+        if (is_null(col)) return std::nullopt;
+        return int64(col);
+    }
+    TimePoint time(int col) const { return from_micros(int64(col)); }
+    std::optional<TimePoint> opt_time(int col) const {
+        if (is_null(col)) return std::nullopt;
+        return time(col);
+    }
+
+  private:
+    void check(int rc) {
+        if (rc != SQLITE_OK) throw_sqlite(sqlite3_db_handle(stmt_), rc, "bind");
+    }
+
+    sqlite3_stmt* stmt_;
+    bool* in_use_;
+    SqliteStatementHandle owned_;
+};
+
+}  // namespace detail
+
+using detail::clamp_to_int64;
+using detail::ConstraintViolation;
+using detail::fold_case;
+using detail::fold_sql;
+using detail::from_micros;
+using detail::Statement;
+using detail::to_micros;
+using detail::truncate;
+
+struct SqliteStore::CachedStatement {
+    SqliteStatementHandle stmt;
+    bool in_use = false;
+};
+
+/// BEGIN IMMEDIATE for writes: the write lock is taken up front (waiting through the busy
+/// timeout), so a transaction never fails half-way on a lock upgrade. Reads use a deferred
+/// transaction to see one snapshot across the queries that load a user or a group.
+class SqliteStore::Transaction {
+  public:
+    enum class Kind { read, write };
+    Transaction(SqliteStore& store, Kind kind) : store_(store) {
+        store_.exec(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN");
+    }
+    ~Transaction() {
+        if (!done_) sqlite3_exec(store_.db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+    void commit() {
+        store_.exec("COMMIT");
+        done_ = true;
+    }
+
+  private:
+    SqliteStore& store_;
+    bool done_ = false;
+};
+
+namespace {
+
+/// Migrations, in order. Never edit a released one: append a new version instead.
+struct Migration {
+    int version;
+    const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE users (
+    id TEXT PRIMARY KEY NOT NULL,
+    created INTEGER,
+    last_modified INTEGER,
+    user_name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    password TEXT,
+    password_last_update INTEGER,
+    preferred_language TEXT,
+    family_name TEXT,
+    given_name TEXT,
+    formatted_name TEXT,
+    display_name TEXT,
+    formatted_address TEXT,
+    street TEXT,
+    postal_code TEXT,
+    locality TEXT,
+    region TEXT,
+    photo BLOB,
+    profile_url TEXT,
+    title TEXT,
+    organization TEXT,
+    employee_number TEXT,
+    department TEXT,
+    lock_date INTEGER,
+    last_otp_login INTEGER,
+    secret_token TEXT UNIQUE,
+    hotp_counter INTEGER,
+    one_time_password TEXT,
+    one_time_password_emission_date INTEGER
+);
+CREATE TABLE user_emails (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    PRIMARY KEY (user_id, position)
+);
+CREATE UNIQUE INDEX user_emails_email_unique ON user_emails (lower(email));
+CREATE TABLE user_phone_numbers (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    phone_number TEXT NOT NULL,
+    PRIMARY KEY (user_id, position)
+);
+CREATE TABLE user_password_failures (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    failed_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, position)
+);
+CREATE TABLE groups (
+    id TEXT PRIMARY KEY NOT NULL,
+    created INTEGER,
+    last_modified INTEGER,
+    display_name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    description TEXT,
+    owner_id TEXT REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE INDEX groups_owner ON groups (owner_id);
+CREATE TABLE memberships (
+    group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX memberships_user ON memberships (user_id);
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    auth_time INTEGER NOT NULL,
+    amr TEXT NOT NULL DEFAULT '[]',
+    csrf_secret TEXT NOT NULL,
+    remember INTEGER NOT NULL,
+    data TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_expires ON sessions (expires);
+)sql"},
+};
+
+static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion,
+              "kSchemaVersion must be the last migration");
+
+// Column order shared by the SELECT, INSERT and UPDATE statements and by
+// bind_user()/read_user_row() below.
+constexpr std::array<std::string_view, 28> kUserColumns = {
+    "id",
+    "created",
+    "last_modified",
+    "user_name",
+    "password",
+    "password_last_update",
+    "preferred_language",
+    "family_name",
+    "given_name",
+    "formatted_name",
+    "display_name",
+    "formatted_address",
+    "street",
+    "postal_code",
+    "locality",
+    "region",
+    "photo",
+    "profile_url",
+    "title",
+    "organization",
+    "employee_number",
+    "department",
+    "lock_date",
+    "last_otp_login",
+    "secret_token",
+    "hotp_counter",
+    "one_time_password",
+    "one_time_password_emission_date",
+};
+
+const std::string& user_select_sql() {
+    static const std::string sql = [] {
+        std::string s = "SELECT ";
+        for (std::size_t i = 0; i < kUserColumns.size(); ++i) {
+            if (i > 0) s += ", ";
+            s += kUserColumns[i];
+        }
+        s += " FROM users ";
+        return s;
+    }();
+    return sql;
+}
+
+const std::string& user_insert_sql() {
+    static const std::string sql = [] {
+        std::string cols;
+        std::string params;
+        for (std::size_t i = 0; i < kUserColumns.size(); ++i) {
+            if (i > 0) {
+                cols += ", ";
+                params += ", ";
+            }
+            cols += kUserColumns[i];
+            params += '?';
+            params += std::to_string(i + 1);
+        }
+        std::string sql = "INSERT INTO users (";
+        sql += cols;
+        sql += ") VALUES (";
+        sql += params;
+        sql += ')';
+        return sql;
+    }();
+    return sql;
+}
+
+const std::string& user_update_sql() {
+    static const std::string sql = [] {
+        std::string s = "UPDATE users SET ";
+        for (std::size_t i = 1; i < kUserColumns.size(); ++i) {
+            if (i > 1) s += ", ";
+            s += kUserColumns[i];
+            s += " = ?";
+            s += std::to_string(i + 1);
+        }
+        s += " WHERE id = ?1";
+        return s;
+    }();
+    return sql;
+}
+
+void bind_user(Statement& st, const model::User& u) {
+    int i = 1;
+    st.bind_text(i++, u.id);
+    st.bind_opt_time(i++, u.created);
+    st.bind_opt_time(i++, u.last_modified);
+    st.bind_text(i++, u.user_name);
+    st.bind_opt_text(i++, u.password);
+    st.bind_opt_time(i++, u.password_last_update);
+    st.bind_opt_text(i++, u.preferred_language);
+    st.bind_opt_text(i++, u.family_name);
+    st.bind_opt_text(i++, u.given_name);
+    st.bind_opt_text(i++, u.formatted_name);
+    st.bind_opt_text(i++, u.display_name);
+    st.bind_opt_text(i++, u.formatted_address);
+    st.bind_opt_text(i++, u.street);
+    st.bind_opt_text(i++, u.postal_code);
+    st.bind_opt_text(i++, u.locality);
+    st.bind_opt_text(i++, u.region);
+    st.bind_opt_blob(i++, u.photo);
+    st.bind_opt_text(i++, u.profile_url);
+    st.bind_opt_text(i++, u.title);
+    st.bind_opt_text(i++, u.organization);
+    st.bind_opt_text(i++, u.employee_number);
+    st.bind_opt_text(i++, u.department);
+    st.bind_opt_time(i++, u.lock_date);
+    st.bind_opt_time(i++, u.last_otp_login);
+    st.bind_opt_text(i++, u.secret_token);
+    st.bind_opt_int(i++, u.hotp_counter);
+    st.bind_opt_text(i++, u.one_time_password);
+    st.bind_opt_time(i++, u.one_time_password_emission_date);
+}
+
+model::User read_user_row(const Statement& st) {
+    model::User u;
+    int i = 0;
+    u.id = st.text(i++);
+    u.created = st.opt_time(i++);
+    u.last_modified = st.opt_time(i++);
+    u.user_name = st.text(i++);
+    u.password = st.opt_text(i++);
+    u.password_last_update = st.opt_time(i++);
+    u.preferred_language = st.opt_text(i++);
+    u.family_name = st.opt_text(i++);
+    u.given_name = st.opt_text(i++);
+    u.formatted_name = st.opt_text(i++);
+    u.display_name = st.opt_text(i++);
+    u.formatted_address = st.opt_text(i++);
+    u.street = st.opt_text(i++);
+    u.postal_code = st.opt_text(i++);
+    u.locality = st.opt_text(i++);
+    u.region = st.opt_text(i++);
+    u.photo = st.opt_blob(i++);
+    u.profile_url = st.opt_text(i++);
+    u.title = st.opt_text(i++);
+    u.organization = st.opt_text(i++);
+    u.employee_number = st.opt_text(i++);
+    u.department = st.opt_text(i++);
+    u.lock_date = st.opt_time(i++);
+    u.last_otp_login = st.opt_time(i++);
+    u.secret_token = st.opt_text(i++);
+    u.hotp_counter = st.opt_int(i++);
+    u.one_time_password = st.opt_text(i++);
+    u.one_time_password_emission_date = st.opt_time(i++);
+    return u;
+}
+
+/// Brings every time point to the stored precision, so the caller's copy equals what a
+/// later read returns.
+void normalize(model::User& u) {
+    truncate(u.created);
+    truncate(u.last_modified);
+    truncate(u.password_last_update);
+    for (auto& t : u.password_failure_timestamps) t = truncate(t);
+    truncate(u.lock_date);
+    truncate(u.last_otp_login);
+    truncate(u.one_time_password_emission_date);
+}
+
+/// Keeps the first occurrence of each id, in order.
+std::vector<std::string> unique_ids(const std::vector<std::string>& ids) {
+    std::vector<std::string> out;
+    std::unordered_set<std::string> seen;
+    for (const auto& id : ids) {
+        if (seen.insert(id).second) out.push_back(id);
+    }
+    return out;
+}
+
+/// Rejects what no backend could store faithfully: an empty user_name, an empty email, or
+/// the same email twice (case-insensitively) on one user.
+bool valid_user(const model::User& u) {
+    if (u.user_name.empty()) return false;
+    std::unordered_set<std::string> seen;
+    for (const auto& e : u.emails) {
+        if (e.empty() || !seen.insert(to_lower(e)).second) return false;
+    }
+    for (const auto& p : u.phone_numbers) {
+        if (p.empty()) return false;
+    }
+    return true;
+}
+
+/// Which Status a refused constraint means: a taken identifier (user_name, display_name,
+/// id) is already_exists; a taken email or OTP secret is conflict; a dangling reference
+/// (FOREIGN KEY) or a missing required value is invalid.
+Status status_of(const ConstraintViolation& e) {
+    std::string_view msg = e.what();
+    switch (e.extended_code) {
+        case SQLITE_CONSTRAINT_UNIQUE:
+        case SQLITE_CONSTRAINT_PRIMARYKEY:
+            if (msg.find("email") != std::string_view::npos ||
+                msg.find("secret_token") != std::string_view::npos) {
+                return Status::conflict;
+            }
+            return Status::already_exists;
+        default:
+            return Status::invalid;
+    }
+}
+
+/// LIKE pattern for a case-insensitive substring match of `query`; %, _ and \ in the
+/// query match themselves (the statements say ESCAPE '\').
+std::string like_pattern(std::string_view query) {
+    std::string p = "%";
+    for (char c : query) {
+        if (c == '%' || c == '_' || c == '\\') p += '\\';
+        p += c;
+    }
+    p += '%';
+    return p;
+}
+
+// Both sides are folded (canaille_fold), so the match ignores case beyond ASCII too.
+constexpr const char* kUserSearchWhere =
+    "WHERE canaille_fold(user_name) LIKE ?1 ESCAPE '\\'"
+    " OR canaille_fold(given_name) LIKE ?1 ESCAPE '\\'"
+    " OR canaille_fold(family_name) LIKE ?1 ESCAPE '\\'"
+    " OR canaille_fold(formatted_name) LIKE ?1 ESCAPE '\\'"
+    " OR canaille_fold(display_name) LIKE ?1 ESCAPE '\\'"
+    " OR EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = users.id"
+    " AND canaille_fold(e.email) LIKE ?1 ESCAPE '\\')"
+    " OR EXISTS (SELECT 1 FROM user_phone_numbers p WHERE p.user_id = users.id"
+    " AND p.phone_number LIKE ?1 ESCAPE '\\') ";
+
+constexpr const char* kGroupSelect =
+    "SELECT id, created, last_modified, display_name, description, owner_id FROM groups ";
+constexpr const char* kGroupSearchWhere =
+    "WHERE canaille_fold(display_name) LIKE ?1 ESCAPE '\\'"
+    " OR canaille_fold(description) LIKE ?1 ESCAPE '\\' ";
+
+model::Group read_group_row(const Statement& st) {
+    model::Group g;
+    g.id = st.text(0);
+    g.created = st.opt_time(1);
+    g.last_modified = st.opt_time(2);
+    g.display_name = st.text(3);
+    g.description = st.opt_text(4);
+    g.owner = st.opt_text(5);
+    return g;
+}
+
+std::string amr_to_json(const std::vector<std::string>& amr) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const auto& m : amr) w.String(m.data(), static_cast<rapidjson::SizeType>(m.size()));
+    w.EndArray();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::vector<std::string> amr_from_json(const std::string& json) {
+    rapidjson::Document doc;
+    doc.Parse(json.data(), json.size());
+    if (doc.HasParseError() || !doc.IsArray()) throw StoreError("sqlite: corrupt session amr");
+    std::vector<std::string> out;
+    for (const auto& v : doc.GetArray()) {
+        if (!v.IsString()) throw StoreError("sqlite: corrupt session amr");
+        out.emplace_back(v.GetString(), v.GetStringLength());
+    }
+    return out;
+}
+
+constexpr const char* kSessionColumns =
+    "id_hash, user_id, created, last_seen, expires, auth_time, amr, csrf_secret, remember, "
+    "data";
+
+void bind_session(Statement& st, const model::Session& s) {
+    st.bind_text(1, s.id_hash)
+        .bind_text(2, s.user_id)
+        .bind_time(3, s.created)
+        .bind_time(4, s.last_seen)
+        .bind_time(5, s.expires)
+        .bind_time(6, s.auth_time)
+        .bind_text(7, amr_to_json(s.amr))
+        .bind_text(8, s.csrf_secret)
+        .bind_int(9, s.remember ? 1 : 0)
+        .bind_text(10, s.data);
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::string path, const Clock& clock)
+    : path_(std::move(path)), clock_(clock) {
+    if (path_.empty()) throw StoreError("sqlite: empty database path");
+    sqlite3* raw = nullptr;
+    // NOMUTEX: a store belongs to one single-threaded worker. No SQLITE_OPEN_URI: the path
+    // is a plain file name, never parsed for options.
+    int rc =
+        sqlite3_open_v2(path_.c_str(), &raw,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    db_.reset(raw);  // sqlite3_open_v2 allocates a handle even when it fails
+    if (rc != SQLITE_OK) {
+        throw StoreError("sqlite: cannot open " + path_ + ": " +
+                         (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    }
+    sqlite3_extended_result_codes(db_.get(), 1);
+    // Under contention a writer waits for the lock rather than failing with SQLITE_BUSY.
+    sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
+    int frc = sqlite3_create_function_v2(db_.get(), "canaille_fold", 1,
+                                         SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                         nullptr, &fold_sql, nullptr, nullptr, nullptr);
+    if (frc != SQLITE_OK) detail::throw_sqlite(db_.get(), frc, "create_function");
+    exec("PRAGMA foreign_keys = ON");
+    exec("PRAGMA journal_mode = WAL");
+    exec("PRAGMA synchronous = NORMAL");
+}
+
+SqliteStore::~SqliteStore() {
+    // Statements must be finalized before the connection closes.
+    cache_.clear();
+}
+
+void SqliteStore::exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
+    std::unique_ptr<char, decltype(&sqlite3_free)> guard(err, &sqlite3_free);
+    if (rc != SQLITE_OK) {
+        std::string message = "sqlite: ";
+        message += err != nullptr ? err : sqlite3_errstr(rc);
+        throw StoreError(message);
+    }
+}
+
+Statement SqliteStore::prepare(std::string_view sql) {
+    auto make = [&](unsigned flags) {
+        sqlite3_stmt* raw = nullptr;
+        const char* tail = nullptr;
+        int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), flags,
+                                    &raw, &tail);
+        SqliteStatementHandle handle(raw);
+        if (rc != SQLITE_OK) detail::throw_sqlite(db_.get(), rc, "prepare");
+        if (raw == nullptr || tail != sql.data() + sql.size()) {
+            throw StoreError("sqlite: expected exactly one statement");
+        }
+        return handle;
+    };
+    std::string key(sql);
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+        auto entry = std::make_unique<CachedStatement>();
+        entry->stmt = make(SQLITE_PREPARE_PERSISTENT);
+        it = cache_.emplace(std::move(key), std::move(entry)).first;
+    }
+    CachedStatement& cached = *it->second;
+    if (cached.in_use) {
+        // Re-entered while an enclosing loop still steps the cached one.
+        auto fresh = make(0);
+        sqlite3_stmt* raw = fresh.get();
+        return Statement(raw, nullptr, std::move(fresh));
+    }
+    cached.in_use = true;
+    return Statement(cached.stmt.get(), &cached.in_use, nullptr);
+}
+
+bool SqliteStore::exists(std::string_view sql, std::string_view key) {
+    auto st = prepare(sql);
+    st.bind_text(1, key);
+    return st.step();
+}
+
+// ---- schema ----
+
+void SqliteStore::install() {
+    Transaction txn(*this, Transaction::Kind::write);
+    exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY NOT NULL, applied_at INTEGER NOT NULL)");
+    std::int64_t current = 0;
+    {
+        auto st = prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+        if (st.step()) current = st.int64(0);
+    }
+    if (current > kSchemaVersion) {
+        throw StoreError("sqlite: database schema version " + std::to_string(current) +
+                         " is newer than this program's (" + std::to_string(kSchemaVersion) + ")");
+    }
+    for (const auto& m : kMigrations) {
+        if (m.version <= current) continue;
+        exec(m.sql);
+        auto st = prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
+        st.bind_int(1, m.version).bind_time(2, clock_.now()).run();
+    }
+    txn.commit();
+}
+
+int SqliteStore::schema_version() {
+    Transaction txn(*this, Transaction::Kind::read);
+    if (!exists("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                "schema_migrations")) {
+        return 0;
+    }
+    auto st = prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    return st.step() ? static_cast<int>(st.int64(0)) : 0;
+}
+
+void SqliteStore::check() {
+    int v = schema_version();
+    if (v == 0) throw StoreError("sqlite: database " + path_ + " is not installed");
+    if (v < kSchemaVersion) {
+        throw StoreError("sqlite: database schema version " + std::to_string(v) +
+                         " is older than " + std::to_string(kSchemaVersion) +
+                         "; run `canaille install` to migrate");
+    }
+    if (v > kSchemaVersion) {
+        throw StoreError("sqlite: database schema version " + std::to_string(v) +
+                         " is newer than this program's (" + std::to_string(kSchemaVersion) + ")");
+    }
+}
+
+// ---- users ----
+
+void SqliteStore::load_user_children(model::User& u) {
+    {
+        auto st = prepare("SELECT email FROM user_emails WHERE user_id = ?1 ORDER BY position");
+        st.bind_text(1, u.id);
+        while (st.step()) u.emails.push_back(st.text(0));
+    }
+    {
+        auto st = prepare(
+            "SELECT phone_number FROM user_phone_numbers WHERE user_id = ?1 ORDER BY position");
+        st.bind_text(1, u.id);
+        while (st.step()) u.phone_numbers.push_back(st.text(0));
+    }
+    {
+        auto st = prepare(
+            "SELECT failed_at FROM user_password_failures WHERE user_id = ?1 ORDER BY position");
+        st.bind_text(1, u.id);
+        while (st.step()) u.password_failure_timestamps.push_back(st.time(0));
+    }
+    {
+        auto st = prepare(
+            "SELECT group_id FROM memberships WHERE user_id = ?1 ORDER BY created_at, rowid");
+        st.bind_text(1, u.id);
+        while (st.step()) u.groups.push_back(st.text(0));
+    }
+}
+
+std::optional<model::User> SqliteStore::read_user(std::string_view where_sql,
+                                                  std::string_view key) {
+    Transaction txn(*this, Transaction::Kind::read);
+    std::optional<model::User> user;
+    {
+        auto st = prepare(user_select_sql() + std::string(where_sql));
+        st.bind_text(1, key);
+        if (!st.step()) return std::nullopt;
+        user = read_user_row(st);
+    }
+    load_user_children(*user);
+    return user;
+}
+
+void SqliteStore::write_user_children(const model::User& u) {
+    for (std::size_t i = 0; i < u.emails.size(); ++i) {
+        auto st = prepare("INSERT INTO user_emails (user_id, position, email) VALUES (?1, ?2, ?3)");
+        st.bind_text(1, u.id).bind_int(2, clamp_to_int64(i)).bind_text(3, u.emails[i]).run();
+    }
+    for (std::size_t i = 0; i < u.phone_numbers.size(); ++i) {
+        auto st = prepare(
+            "INSERT INTO user_phone_numbers (user_id, position, phone_number) "
+            "VALUES (?1, ?2, ?3)");
+        st.bind_text(1, u.id).bind_int(2, clamp_to_int64(i)).bind_text(3, u.phone_numbers[i]).run();
+    }
+    for (std::size_t i = 0; i < u.password_failure_timestamps.size(); ++i) {
+        auto st = prepare(
+            "INSERT INTO user_password_failures (user_id, position, failed_at) "
+            "VALUES (?1, ?2, ?3)");
+        st.bind_text(1, u.id)
+            .bind_int(2, clamp_to_int64(i))
+            .bind_time(3, u.password_failure_timestamps[i])
+            .run();
+    }
+}
+
+void SqliteStore::write_user_memberships(const model::User& u) {
+    std::vector<std::string> current;
+    {
+        auto st = prepare("SELECT group_id FROM memberships WHERE user_id = ?1");
+        st.bind_text(1, u.id);
+        while (st.step()) current.push_back(st.text(0));
+    }
+    for (const auto& gid : current) {
+        if (std::find(u.groups.begin(), u.groups.end(), gid) != u.groups.end()) continue;
+        auto st = prepare("DELETE FROM memberships WHERE group_id = ?1 AND user_id = ?2");
+        st.bind_text(1, gid).bind_text(2, u.id).run();
+    }
+    const auto now = clock_.now();
+    for (const auto& gid : u.groups) {
+        if (std::find(current.begin(), current.end(), gid) != current.end()) continue;
+        // New members go to the end of the group's member list.
+        auto st = prepare(
+            "INSERT INTO memberships (group_id, user_id, created_at, position) VALUES (?1, ?2, "
+            "?3, (SELECT coalesce(max(position), -1) + 1 FROM memberships WHERE group_id = ?1))");
+        st.bind_text(1, gid).bind_text(2, u.id).bind_time(3, now).run();
+    }
+}
+
+Status SqliteStore::write_user(model::User& user, bool create) {
+    if (!valid_user(user)) return Status::invalid;
+    model::User row = user;
+    row.groups = unique_ids(row.groups);
+    const auto now = truncate(clock_.now());
+    try {
+        Transaction txn(*this, Transaction::Kind::write);
+        if (create) {
+            if (row.id.empty()) row.id = random_uuid();
+            if (!row.created) row.created = now;
+            if (!row.last_modified) row.last_modified = now;
+            normalize(row);
+            auto st = prepare(user_insert_sql());
+            bind_user(st, row);
+            st.run();
+        } else {
+            std::optional<TimePoint> stored_created;
+            {
+                auto st = prepare("SELECT created FROM users WHERE id = ?1");
+                st.bind_text(1, row.id);
+                if (!st.step()) return Status::not_found;
+                stored_created = st.opt_time(0);
+            }
+            if (!row.created) row.created = stored_created;
+            row.last_modified = now;
+            normalize(row);
+            {
+                auto st = prepare(user_update_sql());
+                bind_user(st, row);
+                st.run();
+            }
+            for (const char* sql : {"DELETE FROM user_emails WHERE user_id = ?1",
+                                    "DELETE FROM user_phone_numbers WHERE user_id = ?1",
+                                    "DELETE FROM user_password_failures WHERE user_id = ?1"}) {
+                auto st = prepare(sql);
+                st.bind_text(1, row.id).run();
+            }
+        }
+        write_user_children(row);
+        write_user_memberships(row);
+        txn.commit();
+    } catch (const ConstraintViolation& e) {
+        return status_of(e);
+    }
+    user = std::move(row);
+    return Status::ok;
+}
+
+Status SqliteStore::create_user(model::User& user) { return write_user(user, true); }
+
+Status SqliteStore::update_user(model::User& user) { return write_user(user, false); }
+
+Status SqliteStore::delete_user(std::string_view id) {
+    Transaction txn(*this, Transaction::Kind::write);
+    std::size_t n = 0;
+    {
+        // Emails, phones, memberships and sessions cascade; owned groups lose their owner.
+        auto st = prepare("DELETE FROM users WHERE id = ?1");
+        n = st.bind_text(1, id).run();
+    }
+    txn.commit();
+    return n == 0 ? Status::not_found : Status::ok;
+}
+
+std::optional<model::User> SqliteStore::get_user(std::string_view id) {
+    return read_user("WHERE id = ?1", id);
+}
+
+std::optional<model::User> SqliteStore::get_user_by_name(std::string_view user_name) {
+    return read_user("WHERE user_name = ?1", user_name);
+}
+
+std::optional<model::User> SqliteStore::get_user_by_email(std::string_view email) {
+    if (email.empty()) return std::nullopt;
+    return read_user("WHERE id = (SELECT user_id FROM user_emails WHERE lower(email) = lower(?1))",
+                     email);
+}
+
+std::vector<model::User> SqliteStore::list_users(std::string_view query, Page page) {
+    Transaction txn(*this, Transaction::Kind::read);
+    std::vector<model::User> users;
+    {
+        auto st = prepare(user_select_sql() + kUserSearchWhere +
+                          "ORDER BY user_name, id LIMIT ?2 OFFSET ?3");
+        st.bind_text(1, like_pattern(fold_case(query)))
+            .bind_int(2, clamp_to_int64(page.limit))
+            .bind_int(3, clamp_to_int64(page.offset));
+        while (st.step()) users.push_back(read_user_row(st));
+    }
+    for (auto& u : users) load_user_children(u);
+    return users;
+}
+
+std::size_t SqliteStore::count_users(std::string_view query) {
+    auto st = prepare(std::string("SELECT count(*) FROM users ") + kUserSearchWhere);
+    st.bind_text(1, like_pattern(fold_case(query)));
+    return st.step() ? static_cast<std::size_t>(st.int64(0)) : 0;
+}
+
+// ---- groups ----
+
+void SqliteStore::load_group_members(model::Group& g) {
+    auto st =
+        prepare("SELECT user_id FROM memberships WHERE group_id = ?1 ORDER BY position, rowid");
+    st.bind_text(1, g.id);
+    while (st.step()) g.members.push_back(st.text(0));
+}
+
+std::optional<model::Group> SqliteStore::read_group(std::string_view where_sql,
+                                                    std::string_view key) {
+    Transaction txn(*this, Transaction::Kind::read);
+    std::optional<model::Group> group;
+    {
+        auto st = prepare(std::string(kGroupSelect) + std::string(where_sql));
+        st.bind_text(1, key);
+        if (!st.step()) return std::nullopt;
+        group = read_group_row(st);
+    }
+    load_group_members(*group);
+    return group;
+}
+
+void SqliteStore::write_group_members(const model::Group& g) {
+    std::vector<std::string> current;
+    {
+        auto st = prepare("SELECT user_id FROM memberships WHERE group_id = ?1");
+        st.bind_text(1, g.id);
+        while (st.step()) current.push_back(st.text(0));
+    }
+    for (const auto& uid : current) {
+        if (std::find(g.members.begin(), g.members.end(), uid) != g.members.end()) continue;
+        auto st = prepare("DELETE FROM memberships WHERE group_id = ?1 AND user_id = ?2");
+        st.bind_text(1, g.id).bind_text(2, uid).run();
+    }
+    // Existing memberships keep their creation time (the order of user.groups) and only
+    // move within the group.
+    const auto now = clock_.now();
+    for (std::size_t i = 0; i < g.members.size(); ++i) {
+        auto st = prepare(
+            "INSERT INTO memberships (group_id, user_id, created_at, position) "
+            "VALUES (?1, ?2, ?3, ?4) "
+            "ON CONFLICT (group_id, user_id) DO UPDATE SET position = excluded.position");
+        st.bind_text(1, g.id)
+            .bind_text(2, g.members[i])
+            .bind_time(3, now)
+            .bind_int(4, clamp_to_int64(i))
+            .run();
+    }
+}
+
+Status SqliteStore::write_group(model::Group& group, bool create) {
+    if (group.display_name.empty()) return Status::invalid;
+    model::Group row = group;
+    row.members = unique_ids(row.members);
+    const auto now = truncate(clock_.now());
+    try {
+        Transaction txn(*this, Transaction::Kind::write);
+        if (create) {
+            if (row.id.empty()) row.id = random_uuid();
+            if (!row.created) row.created = now;
+            if (!row.last_modified) row.last_modified = now;
+        } else {
+            auto st = prepare("SELECT created FROM groups WHERE id = ?1");
+            st.bind_text(1, row.id);
+            if (!st.step()) return Status::not_found;
+            if (!row.created) row.created = st.opt_time(0);
+            row.last_modified = now;
+        }
+        truncate(row.created);
+        truncate(row.last_modified);
+        {
+            auto st = prepare(
+                create ? "INSERT INTO groups (id, created, last_modified, display_name, "
+                         "description, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                       : "UPDATE groups SET created = ?2, last_modified = ?3, display_name = ?4, "
+                         "description = ?5, owner_id = ?6 WHERE id = ?1");
+            st.bind_text(1, row.id)
+                .bind_opt_time(2, row.created)
+                .bind_opt_time(3, row.last_modified)
+                .bind_text(4, row.display_name)
+                .bind_opt_text(5, row.description)
+                .bind_opt_text(6, row.owner)
+                .run();
+        }
+        write_group_members(row);
+        txn.commit();
+    } catch (const ConstraintViolation& e) {
+        return status_of(e);
+    }
+    group = std::move(row);
+    return Status::ok;
+}
+
+Status SqliteStore::create_group(model::Group& group) { return write_group(group, true); }
+
+Status SqliteStore::update_group(model::Group& group) { return write_group(group, false); }
+
+Status SqliteStore::delete_group(std::string_view id) {
+    Transaction txn(*this, Transaction::Kind::write);
+    std::size_t n = 0;
+    {
+        auto st = prepare("DELETE FROM groups WHERE id = ?1");
+        n = st.bind_text(1, id).run();
+    }
+    txn.commit();
+    return n == 0 ? Status::not_found : Status::ok;
+}
+
+std::optional<model::Group> SqliteStore::get_group(std::string_view id) {
+    return read_group("WHERE id = ?1", id);
+}
+
+std::optional<model::Group> SqliteStore::get_group_by_name(std::string_view display_name) {
+    return read_group("WHERE display_name = ?1", display_name);
+}
+
+std::vector<model::Group> SqliteStore::list_groups(std::string_view query, Page page) {
+    Transaction txn(*this, Transaction::Kind::read);
+    std::vector<model::Group> groups;
+    {
+        auto st = prepare(std::string(kGroupSelect) + kGroupSearchWhere +
+                          "ORDER BY display_name, id LIMIT ?2 OFFSET ?3");
+        st.bind_text(1, like_pattern(fold_case(query)))
+            .bind_int(2, clamp_to_int64(page.limit))
+            .bind_int(3, clamp_to_int64(page.offset));
+        while (st.step()) groups.push_back(read_group_row(st));
+    }
+    for (auto& g : groups) load_group_members(g);
+    return groups;
+}
+
+std::size_t SqliteStore::count_groups(std::string_view query) {
+    auto st = prepare(std::string("SELECT count(*) FROM groups ") + kGroupSearchWhere);
+    st.bind_text(1, like_pattern(fold_case(query)));
+    return st.step() ? static_cast<std::size_t>(st.int64(0)) : 0;
+}
+
+Status SqliteStore::add_member(std::string_view group_id, std::string_view user_id) {
+    Transaction txn(*this, Transaction::Kind::write);
+    if (!exists("SELECT 1 FROM groups WHERE id = ?1", group_id) ||
+        !exists("SELECT 1 FROM users WHERE id = ?1", user_id)) {
+        return Status::not_found;
+    }
+    const auto now = clock_.now();
+    std::size_t n = 0;
+    {
+        auto st = prepare(
+            "INSERT INTO memberships (group_id, user_id, created_at, position) VALUES (?1, ?2, "
+            "?3, (SELECT coalesce(max(position), -1) + 1 FROM memberships WHERE group_id = ?1)) "
+            "ON CONFLICT (group_id, user_id) DO NOTHING");
+        n = st.bind_text(1, group_id).bind_text(2, user_id).bind_time(3, now).run();
+    }
+    if (n > 0) {
+        auto st = prepare("UPDATE groups SET last_modified = ?2 WHERE id = ?1");
+        st.bind_text(1, group_id).bind_time(2, now).run();
+    }
+    txn.commit();
+    return Status::ok;
+}
+
+Status SqliteStore::remove_member(std::string_view group_id, std::string_view user_id) {
+    Transaction txn(*this, Transaction::Kind::write);
+    if (!exists("SELECT 1 FROM groups WHERE id = ?1", group_id) ||
+        !exists("SELECT 1 FROM users WHERE id = ?1", user_id)) {
+        return Status::not_found;
+    }
+    std::size_t n = 0;
+    {
+        auto st = prepare("DELETE FROM memberships WHERE group_id = ?1 AND user_id = ?2");
+        n = st.bind_text(1, group_id).bind_text(2, user_id).run();
+    }
+    if (n > 0) {
+        auto st = prepare("UPDATE groups SET last_modified = ?2 WHERE id = ?1");
+        st.bind_text(1, group_id).bind_time(2, clock_.now()).run();
+    }
+    txn.commit();
+    return Status::ok;
+}
+
+// ---- sessions ----
+
+Status SqliteStore::create_session(const model::Session& session) {
+    if (session.id_hash.empty()) return Status::invalid;
+    try {
+        Transaction txn(*this, Transaction::Kind::write);
+        {
+            auto st = prepare(std::string("INSERT INTO sessions (") + kSessionColumns +
+                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+            bind_session(st, session);
+            st.run();
+        }
+        txn.commit();
+    } catch (const ConstraintViolation& e) {
+        return status_of(e);
+    }
+    return Status::ok;
+}
+
+std::optional<model::Session> SqliteStore::get_session(std::string_view id_hash, TimePoint now) {
+    auto st = prepare(std::string("SELECT ") + kSessionColumns +
+                      " FROM sessions WHERE id_hash = ?1 AND expires > ?2");
+    st.bind_text(1, id_hash).bind_time(2, now);
+    if (!st.step()) return std::nullopt;
+    model::Session s;
+    s.id_hash = st.text(0);
+    s.user_id = st.text(1);
+    s.created = st.time(2);
+    s.last_seen = st.time(3);
+    s.expires = st.time(4);
+    s.auth_time = st.time(5);
+    s.amr = amr_from_json(st.text(6));
+    s.csrf_secret = st.text(7);
+    s.remember = st.int64(8) != 0;
+    s.data = st.text(9);
+    return s;
+}
+
+Status SqliteStore::update_session(const model::Session& session) {
+    std::size_t n = 0;
+    try {
+        Transaction txn(*this, Transaction::Kind::write);
+        {
+            auto st = prepare(
+                "UPDATE sessions SET user_id = ?2, created = ?3, last_seen = ?4, expires = ?5, "
+                "auth_time = ?6, amr = ?7, csrf_secret = ?8, remember = ?9, data = ?10 "
+                "WHERE id_hash = ?1");
+            bind_session(st, session);
+            n = st.run();
+        }
+        txn.commit();
+    } catch (const ConstraintViolation& e) {
+        return status_of(e);
+    }
+    return n == 0 ? Status::not_found : Status::ok;
+}
+
+Status SqliteStore::delete_session(std::string_view id_hash) {
+    auto st = prepare("DELETE FROM sessions WHERE id_hash = ?1");
+    return st.bind_text(1, id_hash).run() == 0 ? Status::not_found : Status::ok;
+}
+
+std::size_t SqliteStore::delete_user_sessions(std::string_view user_id) {
+    auto st = prepare("DELETE FROM sessions WHERE user_id = ?1");
+    return st.bind_text(1, user_id).run();
+}
+
+std::size_t SqliteStore::purge_expired(TimePoint now) {
+    auto st = prepare("DELETE FROM sessions WHERE expires <= ?1");
+    return st.bind_time(1, now).run();
+}
+
+}  // namespace canaille::store
