@@ -102,8 +102,10 @@ int cmd_clean(const GlobalOptions& global, const std::vector<std::string>& argv)
     SystemClock clock;
     auto store = open_configured_store(global, clock);
     if (!store) return 1;
-    const auto sessions = store->purge_expired(clock.now());
-    std::cout << "removed " << sessions << " expired session(s)\n";
+    const auto purged = store->purge_expired(clock.now());
+    std::cout << "removed " << purged.sessions << " expired session(s), " << purged.codes
+              << " authorization code(s), " << purged.tokens << " token(s), " << purged.replays
+              << " replay record(s)\n";
     return 0;
 }
 

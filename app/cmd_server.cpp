@@ -121,8 +121,6 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& argv) {
 
     auto services = build_services(std::move(*settings));
     auto app = make_web_app(*services);
-    log::info("development server on http://" + options.host + ":" + std::to_string(port) +
-              options.script_name + "/");
     return http::serve_dev(options, app);
 }
 

@@ -25,6 +25,7 @@ struct SmtpSettings {
     std::optional<std::string> from_addr;
 };
 
+/// One ACL (reference §6): what users matching FILTER may do, read and write.
 struct AclSettings {
     std::vector<std::string> permissions;
     std::vector<std::string> read;
@@ -32,6 +33,10 @@ struct AclSettings {
     /// None = everyone; otherwise a list of {attribute: value} maps, any of which matches.
     std::optional<std::vector<std::map<std::string, std::string>>> filter;
 };
+
+/// Canaille's two built-in ACLs, DEFAULT (everyone) and ADMIN (reference §6); used when the
+/// configuration has no CANAILLE.ACL.
+std::map<std::string, AclSettings> default_acl();
 
 /// [CANAILLE] (reference §3).
 struct CoreSettings {
@@ -53,11 +58,11 @@ struct CoreSettings {
     bool enable_intruder_lockout = false;
     std::vector<std::string> authentication_factors = {"password"};
     std::string otp_method = "TOTP";
-    std::int64_t totp_lifetime = 30;         ///< seconds (ISO 8601 duration in the file)
+    std::int64_t totp_lifetime = 30;  ///< seconds (ISO 8601 duration in the file)
     std::int64_t otp_lifetime = 600;
     std::int64_t invitation_expiration = 172800;
     int min_password_length = 8;
-    int max_password_length = 1000;
+    int max_password_length = 1000;  ///< 0 or above 4096 means 4096
     std::optional<std::string> admin_email;
     bool enable_password_compromission_check = false;
     std::string password_compromission_check_api_url = "https://api.pwnedpasswords.com/range/";
@@ -66,7 +71,8 @@ struct CoreSettings {
     int captcha_failure_threshold = 3;
     std::optional<std::int64_t> password_lifetime;  ///< seconds
     std::optional<SmtpSettings> smtp;
-    std::map<std::string, AclSettings> acl;  ///< defaults DEFAULT and ADMIN (§6)
+    /// Replaced as a whole by CANAILLE.ACL in the file; defaults DEFAULT and ADMIN (§6).
+    std::map<std::string, AclSettings> acl = default_acl();
 };
 
 /// [CANAILLE_SQL].
@@ -107,18 +113,31 @@ struct ConfigError {
     int line = 0;    ///< 1-based; 0 = not from the file (environment, missing key)
     int column = 0;  ///< 1-based
     std::string message;
-    /// "file:line:col: message" or "ENV NAME: message".
+    std::string env;  ///< the environment variable the bad value came from, if any
+    /// "file:line:col: message", "environment NAME: message", or "file: message" when the
+    /// problem has no position (missing file, cross-key check).
     std::string format() const;
 };
 
 /// Loads `path` (YAML), applies environment overrides from `env` (name=value pairs,
 /// usually environ), validates, and returns every error found rather than the first.
+/// An empty `path` means defaults plus the environment. The environment beats the file:
+/// `SECTION__KEY[__SUB]` for CANAILLE, CANAILLE_SQL and CANAILLE_OIDC, `CANAILLE_<ROOT KEY>`
+/// for root keys (doc/configuration.md).
 Result<Settings, std::vector<ConfigError>> load(const std::string& path,
-                                               const std::vector<std::string>& env);
+                                                const std::vector<std::string>& env);
 /// Same, from YAML text (tests).
 Result<Settings, std::vector<ConfigError>> load_string(const std::string& yaml,
-                                                      const std::vector<std::string>& env,
-                                                      const std::string& name = "<string>");
+                                                       const std::vector<std::string>& env,
+                                                       const std::string& name = "<string>");
+
+/// Problems that are tolerable in development but not in production: a missing SECRET_KEY or
+/// one shorter than 16 bytes. `canaille check` and the FastCGI front door call this.
+std::vector<ConfigError> validate_for_production(const Settings& settings);
+
+/// Every key the parser accepts, dotted ("SECRET_KEY", "CANAILLE.SMTP.HOST",
+/// "CANAILLE.ACL.<NAME>.PERMISSIONS"); the sample-file test checks they are all documented.
+std::vector<std::string> known_keys();
 
 /// The path to read: `--config` if given, else CANAILLE_CONFIG, else CONFIG, else "".
 std::string resolve_path(const std::optional<std::string>& cli_path);

@@ -10,8 +10,8 @@ namespace canaille::http {
 struct DevServerOptions {
     std::string host = "127.0.0.1";
     unsigned short port = 8000;
-    std::string assets_dir;        ///< served at <prefix>/static; "" = none
-    std::string script_name;       ///< mount prefix to emulate, e.g. "/auth"
+    std::string assets_dir;   ///< served at <prefix>/static; "" = none
+    std::string script_name;  ///< mount prefix to emulate, e.g. "/auth"
     Limits limits;
 };
 

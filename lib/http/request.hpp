@@ -15,7 +15,7 @@ namespace canaille::http {
 
 /// Ordered multimap of decoded name/value pairs (query strings, form bodies).
 class Params {
-public:
+  public:
     void add(std::string name, std::string value) {
         items_.emplace_back(std::move(name), std::move(value));
     }
@@ -29,7 +29,7 @@ public:
     const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
     std::size_t size() const { return items_.size(); }
 
-private:
+  private:
     std::vector<std::pair<std::string, std::string>> items_;
 };
 
@@ -43,10 +43,10 @@ struct UploadedFile {
 
 /// Limits applied before and while parsing; exceeding one is a 4xx, never a crash.
 struct Limits {
-    std::size_t max_body = 10 * 1024 * 1024;  ///< bytes of request body (413 above)
-    std::size_t max_fields = 1000;            ///< name/value pairs in a query or form
-    std::size_t max_field_size = 1024 * 1024; ///< bytes of one value (multipart or urlencoded)
-    std::size_t max_header_size = 8192;       ///< bytes of one header value (431 above)
+    std::size_t max_body = 10 * 1024 * 1024;   ///< bytes of request body (413 above)
+    std::size_t max_fields = 1000;             ///< name/value pairs in a query or form
+    std::size_t max_field_size = 1024 * 1024;  ///< bytes of one value (multipart or urlencoded)
+    std::size_t max_header_size = 8192;        ///< bytes of one header value (431 above)
     std::size_t max_cookies = 50;
 };
 
@@ -61,7 +61,7 @@ struct Request {
     std::string path;          ///< decoded path below the prefix, always starts with '/'
     std::string query_string;  ///< raw, undecoded
     std::string scheme = "http";
-    std::string host;          ///< Host header (or SERVER_NAME) with port if any
+    std::string host;  ///< Host header (or SERVER_NAME) with port if any
     std::string remote_addr;
     std::string body;
     /// Header names lower-cased; one entry per header (repeated headers joined by ", ").

@@ -17,7 +17,7 @@ using Handler = std::function<Response(Request&)>;
 /// ("/profile/<user>/settings"); a capture matches one non-empty segment.
 /// HEAD is served by the GET route with the body dropped by the front door.
 class Router {
-public:
+  public:
     void add(std::string_view method, std::string pattern, Handler handler);
     void get(std::string pattern, Handler h) { add("GET", std::move(pattern), std::move(h)); }
     void post(std::string pattern, Handler h) { add("POST", std::move(pattern), std::move(h)); }
@@ -32,7 +32,7 @@ public:
     /// Finds the route; on success fills request.route_params.
     Match match(Request& request) const;
 
-private:
+  private:
     struct Route {
         std::string method;
         std::vector<std::string> segments;

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
 
@@ -56,6 +57,8 @@ struct Backend {
 // A new backend adds one line here (PostgreSQL: "postgresql", LDAP: "ldap", "ldaps").
 constexpr std::array kBackends = {
     Backend{"sqlite", &open_sqlite},
+    Backend{"postgresql", &open_postgres},
+    Backend{"postgres", &open_postgres},
 };
 
 }  // namespace

@@ -6,11 +6,13 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <system_error>
 
 #include "conformance/helpers.hpp"
+#include "conformance/oidc_helpers.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 using namespace canaille;
@@ -78,7 +80,7 @@ TEST_CASE("sqlite: open_store understands sqlite URIs", "[sqlite]") {
 
 TEST_CASE("sqlite: open_store rejects what it cannot open", "[sqlite]") {
     FakeClock clock(t0());
-    CHECK(error_of("postgresql://user@localhost/canaille", clock).find("unsupported") !=
+    CHECK(error_of("mysql://user@localhost/canaille", clock).find("unsupported") !=
           std::string::npos);
     CHECK(error_of("ldap://localhost", clock).find("unsupported") != std::string::npos);
     CHECK_FALSE(error_of("no-scheme-here", clock).empty());
@@ -183,4 +185,67 @@ TEST_CASE("sqlite: search survives invalid UTF-8 and NUL bytes", "[sqlite]") {
     CHECK_NOTHROW(store.list_users(std::string("\xc0\x81", 2), Page{}));
     CHECK(store.count_users("zz") == 0);
     CHECK(store.list_users("\xc3Z", Page{}).size() == 1);
+}
+
+TEST_CASE("sqlite: install migrates a version 1 database and keeps its data", "[sqlite]") {
+    FakeClock clock(t0());
+    TempDir dir;
+    auto file = dir.path / "m.sqlite";
+    std::string alice_id;
+    {
+        SqliteStore store(file.string(), clock);
+        store.install();
+        alice_id = add_user(store, "alice").id;
+    }
+    // What a database made by the version 1 code looks like: no OAuth tables.
+    raw_exec(file,
+             "DROP TABLE jti_replays; DROP TABLE consents; DROP TABLE token_audiences; "
+             "DROP TABLE tokens; DROP TABLE authorization_codes; DROP TABLE client_audiences; "
+             "DROP TABLE clients; DELETE FROM schema_migrations WHERE version > 1");
+    {
+        SqliteStore store(file.string(), clock);
+        CHECK(store.schema_version() == 1);
+        CHECK_THROWS_AS(store.check(), StoreError);
+        store.install();
+        CHECK(store.schema_version() == 2);
+        CHECK_NOTHROW(store.check());
+        REQUIRE(store.get_user(alice_id).has_value());
+        add_client(store, "app");
+        add_token(store, "t", "app", alice_id, t0());
+        CHECK(store.get_token("tok-t").has_value());
+    }
+}
+
+TEST_CASE("sqlite: OAuth timestamps keep microseconds; huge lifetimes do not overflow",
+          "[sqlite][oidc]") {
+    FakeClock clock(t0() + 1234567ns);
+    TempDir dir;
+    SqliteStore store((dir.path / "o.sqlite").string(), clock);
+    store.install();
+    auto alice = add_user(store, "alice");
+    auto c = make_client("app");
+    c.client_secret_expires_at = t0() + 1s + 5us + 999ns;
+    REQUIRE(store.create_client(c) == Status::ok);
+    CHECK(*c.client_secret_expires_at == t0() + 1s + 5us);
+    CHECK(*c.created == t0() + 1234us);
+    CHECK(*store.get_client(c.id) == c);
+
+    auto code = make_code("us", "app", alice.id, t0() + 7us + 1ns);
+    REQUIRE(store.create_code(code) == Status::ok);
+    CHECK(code.issue_date == t0() + 7us);
+    CHECK(store.get_code("code-us")->issue_date == t0() + 7us);
+    // Consumable up to the last microsecond of its life.
+    CHECK(store.consume_code("hash-us", t0() + 300s + 6us).has_value());
+
+    auto forever = make_token("forever", "app", alice.id, t0());
+    forever.lifetime = std::numeric_limits<std::int64_t>::max();
+    REQUIRE(store.create_token(forever) == Status::ok);
+    auto negative = make_token("negative", "app", alice.id, t0());
+    negative.lifetime = std::numeric_limits<std::int64_t>::min();
+    REQUIRE(store.create_token(negative) == Status::ok);
+    CHECK(store.rotate_refresh_token("rt-forever", t0() + 86400s * 3650).has_value());
+    CHECK_FALSE(store.rotate_refresh_token("rt-negative", t0()).has_value());
+    auto purged = store.purge_expired(t0() + 86400s * 3650);
+    CHECK(purged.tokens == 1);
+    CHECK(store.get_token("tok-forever").has_value());
 }

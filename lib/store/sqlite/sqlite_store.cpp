@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "store/sqlite/sqlite_store.hpp"
 
+#include "store/sqlite/sqlite_internal.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -27,41 +29,6 @@ void SqliteCloser::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 void SqliteFinalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 
 namespace {
-
-/// A constraint the database refused (UNIQUE, FOREIGN KEY, NOT NULL...): an expected
-/// outcome of a write, turned into a Status by the write method that caught it.
-struct ConstraintViolation : StoreError {
-    ConstraintViolation(int code, const std::string& message)
-        : StoreError(message), extended_code(code) {}
-    int extended_code;
-};
-
-[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
-    std::string message = "sqlite: ";
-    message += what;
-    message += ": ";
-    message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintViolation(rc, message);
-    throw StoreError(message);
-}
-
-// Timestamps are stored as integer Unix microseconds: exact for anything the app computes
-// and what PostgreSQL keeps too. floor, not truncation, so times before 1970 round down.
-std::int64_t to_micros(TimePoint t) {
-    return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-TimePoint from_micros(std::int64_t v) {
-    return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(v)));
-}
-TimePoint truncate(TimePoint t) { return from_micros(to_micros(t)); }
-void truncate(std::optional<TimePoint>& t) {
-    if (t) t = truncate(*t);
-}
-
-std::int64_t clamp_to_int64(std::size_t v) {
-    constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    return static_cast<std::int64_t>(std::min(v, kMax));
-}
 
 /// Simple case folding for the scripts names are most often written in (ASCII, Latin-1,
 /// Latin Extended-A, Greek, Cyrillic): SQLite's LIKE folds ASCII only, and a search for
@@ -145,106 +112,14 @@ void fold_sql(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
 
 }  // namespace
 
-/// A prepared statement in use: binds by index (values never enter the SQL text), steps,
-/// reads columns. Reset and unbound on destruction so the cached statement can be reused.
-class Statement {
-  public:
-    Statement(sqlite3_stmt* stmt, bool* in_use, SqliteStatementHandle owned)
-        : stmt_(stmt), in_use_(in_use), owned_(std::move(owned)) {}
-    ~Statement() {
-        sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
-        if (in_use_ != nullptr) *in_use_ = false;
-    }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    Statement& bind_null(int i) {
-        check(sqlite3_bind_null(stmt_, i));
-        return *this;
-    }
-    Statement& bind_text(int i, std::string_view v) {
-        // A null pointer would bind SQL NULL: an empty string must stay an empty string.
-        static constexpr char kEmpty[] = "";
-        check(sqlite3_bind_text64(stmt_, i, v.empty() ? kEmpty : v.data(), v.size(),
-                                  SQLITE_TRANSIENT, SQLITE_UTF8));
-        return *this;
-    }
-    Statement& bind_opt_text(int i, const std::optional<std::string>& v) {
-        return v ? bind_text(i, *v) : bind_null(i);
-    }
-    Statement& bind_opt_blob(int i, const std::optional<std::string>& v) {
-        if (!v) return bind_null(i);
-        if (v->empty()) {
-            check(sqlite3_bind_zeroblob(stmt_, i, 0));
-        } else {
-            check(sqlite3_bind_blob64(stmt_, i, v->data(), v->size(), SQLITE_TRANSIENT));
-        }
-        return *this;
-    }
-    Statement& bind_int(int i, std::int64_t v) {
-        check(sqlite3_bind_int64(stmt_, i, v));
-        return *this;
-    }
-    Statement& bind_opt_int(int i, const std::optional<std::int64_t>& v) {
-        return v ? bind_int(i, *v) : bind_null(i);
-    }
-    Statement& bind_time(int i, TimePoint t) { return bind_int(i, to_micros(t)); }
-    Statement& bind_opt_time(int i, const std::optional<TimePoint>& t) {
-        return t ? bind_time(i, *t) : bind_null(i);
-    }
-
-    /// True when a row is available; false when done. Throws StoreError (SQLITE_BUSY only
-    /// after the busy timeout expired).
-    bool step() {
-        int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW) return true;
-        if (rc == SQLITE_DONE) return false;
-        throw_sqlite(sqlite3_db_handle(stmt_), rc, "step");
-    }
-    /// Runs a statement that returns no rows; the number of rows it changed.
-    std::size_t run() {
-        while (step()) {
-        }
-        return static_cast<std::size_t>(sqlite3_changes64(sqlite3_db_handle(stmt_)));
-    }
-
-    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-    std::string text(int col) const {
-        const auto* p = sqlite3_column_text(stmt_, col);
-        int n = sqlite3_column_bytes(stmt_, col);
-        return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), n);
-    }
-    std::optional<std::string> opt_text(int col) const {
-        if (is_null(col)) return std::nullopt;
-        return text(col);
-    }
-    std::optional<std::string> opt_blob(int col) const {
-        if (is_null(col)) return std::nullopt;
-        const void* p = sqlite3_column_blob(stmt_, col);
-        int n = sqlite3_column_bytes(stmt_, col);
-        return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
-    }
-    std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
-    std::optional<std::int64_t> opt_int(int col) const {
-        if (is_null(col)) return std::nullopt;
-        return int64(col);
-    }
-    TimePoint time(int col) const { return from_micros(int64(col)); }
-    std::optional<TimePoint> opt_time(int col) const {
-        if (is_null(col)) return std::nullopt;
-        return time(col);
-    }
-
-  private:
-    void check(int rc) {
-        if (rc != SQLITE_OK) throw_sqlite(sqlite3_db_handle(stmt_), rc, "bind");
-    }
-
-    sqlite3_stmt* stmt_;
-    bool* in_use_;
-    SqliteStatementHandle owned_;
-};
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, std::string_view what) {
+    std::string message = "sqlite: ";
+    message += what;
+    message += ": ";
+    message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) throw ConstraintViolation(rc, message);
+    throw StoreError(message);
+}
 
 }  // namespace detail
 
@@ -256,36 +131,6 @@ using detail::from_micros;
 using detail::Statement;
 using detail::to_micros;
 using detail::truncate;
-
-struct SqliteStore::CachedStatement {
-    SqliteStatementHandle stmt;
-    bool in_use = false;
-};
-
-/// BEGIN IMMEDIATE for writes: the write lock is taken up front (waiting through the busy
-/// timeout), so a transaction never fails half-way on a lock upgrade. Reads use a deferred
-/// transaction to see one snapshot across the queries that load a user or a group.
-class SqliteStore::Transaction {
-  public:
-    enum class Kind { read, write };
-    Transaction(SqliteStore& store, Kind kind) : store_(store) {
-        store_.exec(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN");
-    }
-    ~Transaction() {
-        if (!done_) sqlite3_exec(store_.db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-
-    void commit() {
-        store_.exec("COMMIT");
-        done_ = true;
-    }
-
-  private:
-    SqliteStore& store_;
-    bool done_ = false;
-};
 
 namespace {
 
@@ -377,6 +222,134 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_id);
 CREATE INDEX sessions_expires ON sessions (expires);
+)sql"},
+    // OAuth/OIDC. Clients are referenced by their OAuth client_id (immutable). Short lists
+    // that are read whole and never searched are JSON arrays; audiences are link tables so
+    // deleting a client removes it from every audience. `expires` columns are
+    // issue_date + lifetime, kept for the purge and single-use statements' indexes.
+    {2, R"sql(
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY NOT NULL,
+    created INTEGER,
+    last_modified INTEGER,
+    client_id TEXT NOT NULL UNIQUE,
+    client_secret TEXT,
+    client_id_issued_at INTEGER,
+    client_secret_expires_at INTEGER,
+    description TEXT,
+    redirect_uris TEXT NOT NULL DEFAULT '[]',
+    token_endpoint_auth_method TEXT NOT NULL,
+    token_endpoint_auth_signing_alg TEXT,
+    grant_types TEXT NOT NULL DEFAULT '[]',
+    response_types TEXT NOT NULL DEFAULT '[]',
+    client_name TEXT,
+    client_uri TEXT,
+    logo_uri TEXT,
+    scope TEXT NOT NULL DEFAULT '[]',
+    contacts TEXT NOT NULL DEFAULT '[]',
+    tos_uri TEXT,
+    policy_uri TEXT,
+    jwks_uri TEXT,
+    jwks TEXT,
+    sector_identifier_uri TEXT,
+    subject_type TEXT,
+    software_id TEXT,
+    software_version TEXT,
+    post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]',
+    application_type TEXT NOT NULL,
+    id_token_signed_response_alg TEXT NOT NULL,
+    id_token_encrypted_response_alg TEXT,
+    id_token_encrypted_response_enc TEXT,
+    userinfo_signed_response_alg TEXT,
+    userinfo_encrypted_response_alg TEXT,
+    userinfo_encrypted_response_enc TEXT,
+    default_max_age INTEGER,
+    require_auth_time INTEGER NOT NULL,
+    default_acr_values TEXT NOT NULL DEFAULT '[]',
+    initiate_login_uri TEXT,
+    request_object_signing_alg TEXT,
+    request_object_encryption_alg TEXT,
+    request_object_encryption_enc TEXT,
+    request_uris TEXT NOT NULL DEFAULT '[]',
+    require_signed_request_object INTEGER NOT NULL
+);
+CREATE TABLE client_audiences (
+    owner_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    audience TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    PRIMARY KEY (owner_id, position)
+);
+CREATE INDEX client_audiences_audience ON client_audiences (audience);
+CREATE TABLE authorization_codes (
+    id TEXT PRIMARY KEY NOT NULL,
+    authorization_code_id TEXT NOT NULL UNIQUE,
+    code_hash TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    subject TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    redirect_uri TEXT,
+    response_type TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '[]',
+    nonce TEXT,
+    issue_date INTEGER NOT NULL,
+    lifetime INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    challenge TEXT,
+    challenge_method TEXT,
+    revokation_date INTEGER,
+    auth_time INTEGER,
+    acr TEXT,
+    amr TEXT NOT NULL DEFAULT '[]',
+    sid TEXT,
+    consumed_at INTEGER
+);
+CREATE INDEX authorization_codes_client ON authorization_codes (client_id);
+CREATE INDEX authorization_codes_subject ON authorization_codes (subject);
+CREATE INDEX authorization_codes_expires ON authorization_codes (expires);
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY NOT NULL,
+    token_id TEXT NOT NULL UNIQUE,
+    access_token_hash TEXT NOT NULL UNIQUE,
+    refresh_token_hash TEXT UNIQUE,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    subject TEXT REFERENCES users(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '[]',
+    issue_date INTEGER NOT NULL,
+    lifetime INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    revokation_date INTEGER,
+    authorization_code_id TEXT,
+    refresh_token_consumed_at INTEGER,
+    parent_token_id TEXT
+);
+CREATE INDEX tokens_client ON tokens (client_id);
+CREATE INDEX tokens_subject_client ON tokens (subject, client_id);
+CREATE INDEX tokens_code ON tokens (authorization_code_id);
+CREATE INDEX tokens_expires ON tokens (expires);
+CREATE INDEX tokens_issue_date ON tokens (issue_date);
+CREATE TABLE token_audiences (
+    owner_id TEXT NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    audience TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    PRIMARY KEY (owner_id, position)
+);
+CREATE INDEX token_audiences_audience ON token_audiences (audience);
+CREATE TABLE consents (
+    id TEXT PRIMARY KEY NOT NULL,
+    consent_id TEXT NOT NULL UNIQUE,
+    subject TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    scope TEXT NOT NULL DEFAULT '[]',
+    issue_date INTEGER NOT NULL,
+    revokation_date INTEGER,
+    UNIQUE (subject, client_id)
+);
+CREATE INDEX consents_client ON consents (client_id);
+CREATE TABLE jti_replays (
+    jti TEXT PRIMARY KEY NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE INDEX jti_replays_expires ON jti_replays (expires);
 )sql"},
 };
 
@@ -628,27 +601,6 @@ model::Group read_group_row(const Statement& st) {
     return g;
 }
 
-std::string amr_to_json(const std::vector<std::string>& amr) {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartArray();
-    for (const auto& m : amr) w.String(m.data(), static_cast<rapidjson::SizeType>(m.size()));
-    w.EndArray();
-    return std::string(buf.GetString(), buf.GetSize());
-}
-
-std::vector<std::string> amr_from_json(const std::string& json) {
-    rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
-    if (doc.HasParseError() || !doc.IsArray()) throw StoreError("sqlite: corrupt session amr");
-    std::vector<std::string> out;
-    for (const auto& v : doc.GetArray()) {
-        if (!v.IsString()) throw StoreError("sqlite: corrupt session amr");
-        out.emplace_back(v.GetString(), v.GetStringLength());
-    }
-    return out;
-}
-
 constexpr const char* kSessionColumns =
     "id_hash, user_id, created, last_seen, expires, auth_time, amr, csrf_secret, remember, "
     "data";
@@ -660,7 +612,7 @@ void bind_session(Statement& st, const model::Session& s) {
         .bind_time(4, s.last_seen)
         .bind_time(5, s.expires)
         .bind_time(6, s.auth_time)
-        .bind_text(7, amr_to_json(s.amr))
+        .bind_text(7, detail::list_to_json(s.amr))
         .bind_text(8, s.csrf_secret)
         .bind_int(9, s.remember ? 1 : 0)
         .bind_text(10, s.data);
@@ -1193,7 +1145,7 @@ std::optional<model::Session> SqliteStore::get_session(std::string_view id_hash,
     s.last_seen = st.time(3);
     s.expires = st.time(4);
     s.auth_time = st.time(5);
-    s.amr = amr_from_json(st.text(6));
+    s.amr = detail::list_from_json(st.text(6), "session amr");
     s.csrf_secret = st.text(7);
     s.remember = st.int64(8) != 0;
     s.data = st.text(9);
@@ -1229,9 +1181,33 @@ std::size_t SqliteStore::delete_user_sessions(std::string_view user_id) {
     return st.bind_text(1, user_id).run();
 }
 
-std::size_t SqliteStore::purge_expired(TimePoint now) {
-    auto st = prepare("DELETE FROM sessions WHERE expires <= ?1");
-    return st.bind_time(1, now).run();
+// ---- shared helpers (sqlite_internal.hpp) ----
+
+std::string detail::search_pattern(std::string_view query) {
+    return like_pattern(fold_case(query));
+}
+
+std::string detail::list_to_json(const std::vector<std::string>& list) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const auto& m : list) w.String(m.data(), static_cast<rapidjson::SizeType>(m.size()));
+    w.EndArray();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::vector<std::string> detail::list_from_json(const std::string& json, std::string_view what) {
+    rapidjson::Document doc;
+    doc.Parse(json.data(), json.size());
+    auto corrupt = [&] { return StoreError("sqlite: corrupt " + std::string(what)); };
+    if (doc.HasParseError() || !doc.IsArray()) throw corrupt();
+    std::vector<std::string> out;
+    out.reserve(doc.Size());
+    for (const auto& v : doc.GetArray()) {
+        if (!v.IsString()) throw corrupt();
+        out.emplace_back(v.GetString(), v.GetStringLength());
+    }
+    return out;
 }
 
 }  // namespace canaille::store

@@ -35,7 +35,7 @@ using SqliteStatementHandle = std::unique_ptr<sqlite3_stmt, detail::SqliteFinali
 class SqliteStore : public Store {
   public:
     /// The schema version this code writes and expects (see doc/store.md).
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
     static constexpr int kBusyTimeoutMs = 5000;
 
     /// Opens (creating when missing) the database at `path`; ":memory:" for a private
@@ -76,7 +76,50 @@ class SqliteStore : public Store {
     Status update_session(const model::Session& session) override;
     Status delete_session(std::string_view id_hash) override;
     std::size_t delete_user_sessions(std::string_view user_id) override;
-    std::size_t purge_expired(TimePoint now) override;
+
+    Status create_client(model::Client& client) override;
+    Status update_client(model::Client& client) override;
+    Status delete_client(std::string_view id) override;
+    std::optional<model::Client> get_client(std::string_view id) override;
+    std::optional<model::Client> get_client_by_client_id(std::string_view client_id) override;
+    std::vector<model::Client> list_clients(std::string_view query, Page page) override;
+    std::size_t count_clients(std::string_view query) override;
+
+    Status create_code(model::AuthorizationCode& code) override;
+    std::optional<model::AuthorizationCode> consume_code(std::string_view code_hash,
+                                                         TimePoint now) override;
+    std::optional<model::AuthorizationCode> get_code_by_hash(std::string_view code_hash) override;
+    std::optional<model::AuthorizationCode> get_code(
+        std::string_view authorization_code_id) override;
+    Status delete_code(std::string_view authorization_code_id) override;
+
+    Status create_token(model::Token& token) override;
+    std::optional<model::Token> get_token(std::string_view token_id) override;
+    std::optional<model::Token> get_token_by_access_hash(
+        std::string_view access_token_hash) override;
+    std::optional<model::Token> get_token_by_refresh_hash(
+        std::string_view refresh_token_hash) override;
+    std::optional<model::Token> rotate_refresh_token(std::string_view refresh_hash,
+                                                     TimePoint now) override;
+    Status revoke_token(std::string_view token_id, TimePoint now) override;
+    std::size_t revoke_tokens_by_code(std::string_view authorization_code_id,
+                                      TimePoint now) override;
+    std::size_t revoke_tokens_of(std::string_view subject, std::string_view client_id,
+                                 TimePoint now) override;
+    std::vector<model::Token> list_tokens(std::string_view query, Page page) override;
+    std::size_t count_tokens(std::string_view query) override;
+
+    Status create_consent(model::Consent& consent) override;
+    Status update_consent(model::Consent& consent) override;
+    std::optional<model::Consent> get_consent(std::string_view consent_id) override;
+    std::optional<model::Consent> get_consent_for(std::string_view subject,
+                                                  std::string_view client_id) override;
+    std::vector<model::Consent> list_consents_of(std::string_view subject) override;
+    Status delete_consent(std::string_view consent_id) override;
+
+    bool remember_jti(std::string_view jti, TimePoint expires) override;
+
+    PurgeCounts purge_expired(TimePoint now) override;
 
   private:
     class Transaction;
@@ -99,6 +142,22 @@ class SqliteStore : public Store {
     Status write_group(model::Group& group, bool create);
 
     bool exists(std::string_view sql, std::string_view key);
+
+    std::optional<model::Client> read_client(std::string_view where_sql, std::string_view key);
+    void load_client_audience(model::Client& client);
+    void write_client_audience(const model::Client& client);
+    Status write_client(model::Client& client, bool create);
+
+    std::optional<model::AuthorizationCode> read_code(std::string_view where_sql,
+                                                      std::string_view key);
+
+    std::optional<model::Token> read_token(std::string_view where_sql, std::string_view key);
+    void load_token_audience(model::Token& token);
+    std::size_t revoke_tokens_where(std::string_view where_sql, std::string_view key1,
+                                    std::string_view key2, TimePoint now);
+
+    std::optional<model::Consent> read_consent(std::string_view where_sql, std::string_view key1,
+                                               std::string_view key2 = {});
 
     std::string path_;
     const Clock& clock_;

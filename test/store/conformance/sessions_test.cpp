@@ -121,8 +121,8 @@ TEST_CASE("sessions: delete_user_sessions and purge_expired", "[sessions]") {
     REQUIRE(store->create_session(old1) == Status::ok);
     REQUIRE(store->create_session(old2) == Status::ok);
 
-    CHECK(store->purge_expired(t0()) == 0);
-    CHECK(store->purge_expired(t0() + 20s) == 2);  // expires <= now is expired
-    CHECK(store->purge_expired(t0() + 20s) == 0);
+    CHECK(store->purge_expired(t0()).sessions == 0);
+    CHECK(store->purge_expired(t0() + 20s).sessions == 2);  // expires <= now is expired
+    CHECK(store->purge_expired(t0() + 20s).total() == 0);
     CHECK(store->get_session("b1", t0() + 20s).has_value());
 }

@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs every Debian 12 package needed to build, test, benchmark and demo Canaille.
+# Idempotent: apt-get skips what is installed. Run as root (or through sudo).
+set -eu
+
+PACKAGES="
+meson ninja-build pkg-config g++ clang-format
+libfcgi-dev spawn-fcgi libboost-dev libssl-dev libcpp-jwt-dev libsqlite3-dev
+libctemplate-dev rapidjson-dev libyaml-cpp-dev libargon2-dev libcurl4-openssl-dev
+libsystemd-dev catch2 libpqxx-dev postgresql
+nginx wrk curl python3 sqlite3 openssl
+"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+
+# Skip apt entirely when everything is already there: re-runs are instant and offline.
+missing=""
+for pkg in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $pkg"
+    fi
+done
+# nginx-light (or -core) also provides nginx.
+case "$missing" in
+    *" nginx"*)
+        if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+            missing=$(printf '%s\n' $missing | grep -vx nginx | tr '\n' ' ')
+        fi
+        ;;
+esac
+
+if [ -z "$(printf '%s' "$missing" | tr -d ' ')" ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-deps: done"
