@@ -22,7 +22,7 @@ and the store connection. Exits non-zero when anything fails.
 
 constexpr const char* kCleanHelp = R"(usage: canaille [--config FILE] clean
 
-Remove expired rows (sessions now; codes, tokens and replay records as they arrive).
+Remove expired sessions, authorization codes, tokens and jti replay records.
 Run it daily (deploy/systemd/canaille-clean.timer).
 )";
 
@@ -83,6 +83,14 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& argv)
     std::cout << (template_problems.empty() ? "OK" : "KO") << " templates (" << views.dir()
               << ")\n";
     failures += template_problems.empty() ? 0 : 1;
+
+    if (auto keys = load_signing_keys(*settings, KeyPolicy::require); !keys) {
+        std::cout << "KO keys: " << keys.error() << "\n";
+        ++failures;
+    } else if (settings->oidc.enable_oidc) {
+        std::cout << "OK keys (" << keys->active().size() << " active, " << keys->inactive().size()
+                  << " inactive)\n";
+    }
 
     try {
         SystemClock clock;

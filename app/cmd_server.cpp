@@ -51,7 +51,9 @@ void auto_migrate(const config::Settings& settings) {
 bool production_ready(const config::Settings& settings) {
     const auto problems = config::validate_for_production(settings);
     for (const auto& p : problems) std::cerr << p.format() << "\n";
-    return problems.empty();
+    auto keys = load_signing_keys(settings, KeyPolicy::require);
+    if (!keys) std::cerr << keys.error() << "\n";
+    return problems.empty() && keys.has_value();
 }
 
 }  // namespace
@@ -119,7 +121,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& argv) {
     }
     options.assets_dir = args.value("assets").value_or(assets_dir());
 
-    auto services = build_services(std::move(*settings));
+    auto services = build_services(std::move(*settings), KeyPolicy::ephemeral_if_missing);
     auto app = make_web_app(*services);
     return http::serve_dev(options, app);
 }

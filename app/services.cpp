@@ -58,8 +58,39 @@ std::vector<account::AclRule> acl_rules(const config::Settings& settings) {
     return rules;
 }
 
-std::unique_ptr<Services> build_services(config::Settings settings) {
+Result<jose::KeySet, std::string> load_signing_keys(const config::Settings& settings,
+                                                    KeyPolicy policy) {
+    const auto& oidc = settings.oidc;
+    if (!oidc.enable_oidc) return jose::KeySet{};
+    if (oidc.active_jwks.empty()) {
+        if (policy == KeyPolicy::require) {
+            return unexpected(std::string(
+                "CANAILLE_OIDC.ACTIVE_JWKS is not set: the provider has no key to sign tokens "
+                "with. Create one with `canaille jwk create rsa > /etc/canaille/jwks.json` and "
+                "set ACTIVE_JWKS to that path (or set CANAILLE_OIDC.ENABLE_OIDC to false)"));
+        }
+        log::warning(
+            "CANAILLE_OIDC.ACTIVE_JWKS is not set: signing with a throw-away RSA key "
+            "that changes at every start");
+        jose::KeySet keys;
+        if (auto added = keys.add(jose::Jwk::generate_rsa(2048), true); !added) {
+            return unexpected(added.error());
+        }
+        return keys;
+    }
+    auto keys = jose::KeySet::load(oidc.active_jwks, oidc.inactive_jwks);
+    if (!keys) return unexpected("CANAILLE_OIDC.ACTIVE_JWKS / INACTIVE_JWKS: " + keys.error());
+    if (keys->active().empty()) {
+        return unexpected(std::string("CANAILLE_OIDC.ACTIVE_JWKS holds no key"));
+    }
+    return std::move(keys).value();
+}
+
+std::unique_ptr<Services> build_services(config::Settings settings, KeyPolicy key_policy) {
     auto s = std::make_unique<Services>();
+    auto keys = load_signing_keys(settings, key_policy);
+    if (!keys) throw std::runtime_error(keys.error());
+    s->keys = std::move(keys).value();
     log::set_level(parse_level(settings.log_level));
     s->clock = std::make_unique<SystemClock>();
     s->acl = acl_rules(settings);
@@ -73,6 +104,7 @@ http::Handler make_web_app(Services& services) {
     auto app = std::make_shared<WebApp>(services);
     register_core_auth(*app, services);
     register_core_pages(*app, services);
+    register_oidc_keys(*app, services);
     return [app](http::Request& request) { return app->handle(request); };
 }
 

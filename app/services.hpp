@@ -11,6 +11,7 @@
 #include "auth/password.hpp"
 #include "config/settings.hpp"
 #include "http/router.hpp"
+#include "jose/keyset.hpp"
 #include "store/store.hpp"
 #include "util/clock.hpp"
 #include "view/view.hpp"
@@ -30,10 +31,22 @@ struct Services {
     std::unique_ptr<view::Renderer> views;
     std::vector<account::AclRule> acl;
     auth::Argon2Params argon2;
+    /// Token signing keys (CANAILLE_OIDC.ACTIVE_JWKS / INACTIVE_JWKS); empty when OIDC is off.
+    jose::KeySet keys;
 };
 
+/// How missing signing keys are handled: refused (production front doors) or replaced by
+/// a throw-away key with a warning (`canaille run`, tests).
+enum class KeyPolicy { require, ephemeral_if_missing };
+
 /// Builds the services from loaded settings; opens the store (does not install it).
-std::unique_ptr<Services> build_services(config::Settings settings);
+/// Throws std::runtime_error when the keys are missing (under KeyPolicy::require) or invalid.
+std::unique_ptr<Services> build_services(config::Settings settings,
+                                         KeyPolicy keys = KeyPolicy::require);
+
+/// Loads the configured signing keys; an error message names the key and what is wrong.
+Result<jose::KeySet, std::string> load_signing_keys(const config::Settings& settings,
+                                                    KeyPolicy policy);
 
 /// Converts the configured ACL sections into evaluation rules.
 std::vector<account::AclRule> acl_rules(const config::Settings& settings);

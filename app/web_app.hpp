@@ -37,5 +37,6 @@ class WebApp {
 // Route groups, one file each under app/routes/.
 void register_core_auth(WebApp& app, Services& services);
 void register_core_pages(WebApp& app, Services& services);
+void register_oidc_keys(WebApp& app, Services& services);
 
 }  // namespace canaille::app

@@ -117,6 +117,22 @@ std::vector<Override> collect_overrides(Parser& parser, const std::vector<std::s
             continue;
         }
         const Field* field = detail::find_field(parts);
+        // CANAILLE_<NAME> that names no key anywhere belongs to someone else (deployment
+        // scripts, CANAILLE_VIEWS_DIR, test harnesses) and is ignored; one that names a
+        // section key is a likely typo for the SECTION__KEY form and stays an error.
+        if (!section_form && field == nullptr) {
+            std::string hint;
+            for (const auto& section : kSections) {
+                if (detail::find_field({section, parts.front()}) != nullptr) {
+                    hint = " (did you mean " + section + "__" + parts.front() + "?)";
+                    break;
+                }
+            }
+            if (hint.empty()) continue;
+            parser.errors().push_back(
+                detail::env_error(name, "unknown key " + dotted(parts) + hint));
+            continue;
+        }
         // A root key only in the CANAILLE_KEY form, a section key only in the SECTION__KEY form.
         bool is_section = parts.size() == 1 && field != nullptr && field->kind == Kind::map;
         if (field == nullptr || (section_form && parts.size() < 2) ||

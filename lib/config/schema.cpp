@@ -429,6 +429,10 @@ const std::vector<Field>& oidc_fields() {
             "REQUIRE_NONCE", [](Settings & s) -> auto& { return s.oidc.require_nonce; }),
         list_key(
             "TRUSTED_DOMAINS", [](Settings & s) -> auto& { return s.oidc.trusted_domains; }),
+        string_key(
+            "ACTIVE_JWKS", [](Settings & s) -> auto& { return s.oidc.active_jwks; }),
+        string_key(
+            "INACTIVE_JWKS", [](Settings & s) -> auto& { return s.oidc.inactive_jwks; }),
     };
     return fields;
 }

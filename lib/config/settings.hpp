@@ -89,6 +89,11 @@ struct OidcSettings {
     bool dynamic_client_registration_open = false;
     bool require_nonce = true;
     std::vector<std::string> trusted_domains = {".localhost", "127.0.0.1"};
+    /// Signing keys: a file path, or inline JWK / JWKS JSON or PEM. Required to serve
+    /// (outside `canaille run`) while ENABLE_OIDC is on.
+    std::string active_jwks;
+    /// Retired keys: they still verify (tokens signed before a rotation) but never sign.
+    std::string inactive_jwks;
 };
 
 /// The whole configuration.

@@ -74,7 +74,7 @@ std::unique_ptr<Store> open_store(std::string_view uri, const Clock& clock) {
         if (iequals(backend.scheme, scheme)) return backend.open(uri, uri.substr(colon + 1), clock);
     }
     throw StoreError("unsupported database URI scheme '" + std::string(scheme) +
-                     "' (supported: sqlite)");
+                     "' (supported: sqlite, postgresql)");
 }
 
 }  // namespace canaille::store

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "app/services.hpp"
 #include "app/web.hpp"
 #include "auth/password.hpp"
+#include "jose/jwk.hpp"
 #include "util/strings.hpp"
 
 using namespace canaille;
@@ -38,8 +40,14 @@ class Harness {
   public:
     explicit Harness(const std::string& extra_yaml = "", std::string prefix = "")
         : prefix_(std::move(prefix)) {
+        // One RSA key for the whole run: generating one per test would dominate its time.
+        static const std::string key = jose::Jwk::generate_rsa(2048).to_private_json();
+        std::ofstream(dir_.path + "/jwks.json") << key;
         const auto yaml =
             "SECRET_KEY: 'test-secret-key-0123456789abcdef'\n"
+            "CANAILLE_OIDC:\n  ACTIVE_JWKS: '" +
+            dir_.path +
+            "/jwks.json'\n"
             "CANAILLE_SQL:\n  DATABASE_URI: 'sqlite:///" +
             dir_.path + "/db.sqlite'\n" + extra_yaml;
         auto settings = config::load_string(yaml, {});
@@ -348,4 +356,25 @@ TEST_CASE("every template declares its auto-escaping context", "[app][views]") {
     const auto problems = views.check_all();
     for (const auto& p : problems) UNSCOPED_INFO(p);
     CHECK(problems.empty());
+}
+
+TEST_CASE("the JWKS endpoint publishes public keys only", "[app][oidc][keys]") {
+    Harness h;
+    const auto r = h.request("GET", "/oauth/jwks.json");
+    CHECK(r.status == 200);
+    CHECK(r.header("Content-Type") == "application/jwk-set+json");
+    CHECK(contains(r.body, "\"keys\""));
+    CHECK(contains(r.body, "\"kid\""));
+    CHECK_FALSE(contains(r.body, "\"d\""));
+    CHECK_FALSE(contains(r.body, "\"p\""));
+}
+
+TEST_CASE("serving without signing keys is refused with the missing key named", "[app][keys]") {
+    auto settings = config::load_string("SECRET_KEY: 'test-secret-key-0123456789abcdef'\n", {});
+    REQUIRE(settings);
+    const auto keys = app::load_signing_keys(*settings, app::KeyPolicy::require);
+    REQUIRE_FALSE(keys.has_value());
+    CHECK(contains(keys.error(), "CANAILLE_OIDC.ACTIVE_JWKS"));
+    settings->oidc.enable_oidc = false;
+    CHECK(app::load_signing_keys(*settings, app::KeyPolicy::require).has_value());
 }

@@ -450,7 +450,11 @@ TEST_CASE("environment errors name the variable", "[config]") {
     CHECK(messages(load_string("", {"CANAILLE__FOO=1"})) ==
           std::vector<std::string>{"environment CANAILLE__FOO: unknown key CANAILLE.FOO"});
     CHECK(messages(load_string("", {"CANAILLE_NAME=x"})) ==
-          std::vector<std::string>{"environment CANAILLE_NAME: unknown key NAME"});
+          std::vector<std::string>{
+              "environment CANAILLE_NAME: unknown key NAME (did you mean CANAILLE__NAME?)"});
+    // Names that match no key anywhere are left to whoever set them.
+    CHECK(ok("", {"CANAILLE_VIEWS_DIR=/x", "CANAILLE_TEST_BACKEND=sqlite"}).canaille.name ==
+          "Canaille");
     CHECK(messages(load_string("", {"CANAILLE_CANAILLE=x"})) ==
           std::vector<std::string>{"environment CANAILLE_CANAILLE: unknown key CANAILLE"});
     CHECK(messages(load_string("", {"CANAILLE_LDAP__URI=x"})) ==
