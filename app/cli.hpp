@@ -57,5 +57,8 @@ int cmd_create(const GlobalOptions&, const std::vector<std::string>&);
 int cmd_get(const GlobalOptions&, const std::vector<std::string>&);
 int cmd_set(const GlobalOptions&, const std::vector<std::string>&);
 int cmd_delete(const GlobalOptions&, const std::vector<std::string>&);
+int cmd_jwk(const GlobalOptions&, const std::vector<std::string>&);
+int cmd_dump(const GlobalOptions&, const std::vector<std::string>&);
+int cmd_restore(const GlobalOptions&, const std::vector<std::string>&);
 
 }  // namespace canaille::app

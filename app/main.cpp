@@ -28,6 +28,9 @@ constexpr Entry kCommands[] = {
     {"get", canaille::app::cmd_get, "list users or groups as JSON"},
     {"set", canaille::app::cmd_set, "modify a user or group"},
     {"delete", canaille::app::cmd_delete, "delete users or groups"},
+    {"jwk", canaille::app::cmd_jwk, "create a signing key, or export the public keys"},
+    {"dump", canaille::app::cmd_dump, "write every object of the store as JSON"},
+    {"restore", canaille::app::cmd_restore, "create the objects of a dump read on stdin"},
 };
 
 void usage(std::ostream& out) {
