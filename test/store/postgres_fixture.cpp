@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 // PostgreSQL hookup of the conformance suite: one private server per test binary run
-// (postgres_server.cpp), one fresh database per store, dropped with the store.
+// (test/fixtures/postgres_server.cpp), one fresh database per store, dropped with the store.
 #include <string>
 
 #include "conformance/fixture.hpp"
-#include "postgres_server.hpp"
+#include "fixtures/postgres_server.hpp"
 #include "store/postgres/postgres_store.hpp"
 
 namespace canaille::store::testing {
+
+using fixtures::PostgresServer;
 
 namespace {
 

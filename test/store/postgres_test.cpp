@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "conformance/helpers.hpp"
-#include "postgres_server.hpp"
+#include "fixtures/postgres_server.hpp"
 #include "store/postgres/postgres_store.hpp"
 
 using namespace canaille;
 using namespace canaille::store;
 using namespace canaille::store::testing;
+using canaille::fixtures::PostgresServer;
 using namespace std::chrono_literals;
 
 namespace {
