@@ -430,18 +430,12 @@ void dump_store(store::Store& st, const std::set<std::string>& models, JsonWrite
                                      });
     });
     section("authorizationcode", [&] {
-        // The Store interface has no listing of codes: the codes that tokens were issued
-        // from are the ones found (doc/dump.md). Codes live minutes; a code never
-        // exchanged is not carried over.
-        std::set<std::string> seen;
-        tokens([&](const model::Token& t) {
-            if (!t.authorization_code_id || !seen.insert(*t.authorization_code_id).second) return;
-            if (auto code = st.get_code(*t.authorization_code_id)) {
-                w.StartObject();
-                dump_code(d, *code, client_ids);
-                w.EndObject();
-            }
-        });
+        for_each_page<model::AuthorizationCode>([&](store::Page p) { return st.list_codes(p); },
+                                                [&](const model::AuthorizationCode& c) {
+                                                    w.StartObject();
+                                                    dump_code(d, c, client_ids);
+                                                    w.EndObject();
+                                                });
     });
     section("token", [&] {
         tokens([&](const model::Token& t) {

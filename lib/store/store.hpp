@@ -147,6 +147,9 @@ class Store {
     virtual std::optional<model::AuthorizationCode> get_code(
         std::string_view authorization_code_id) = 0;
     virtual Status delete_code(std::string_view authorization_code_id) = 0;
+    /// Every code in any state, oldest first (issue_date, then authorization_code_id): the
+    /// dump walks them page by page.
+    virtual std::vector<model::AuthorizationCode> list_codes(Page page) = 0;
 
     // ---- tokens ----
     /// Assigns id when empty. already_exists on a taken token_id or id, conflict on a taken

@@ -487,6 +487,21 @@ std::optional<model::AuthorizationCode> PostgresStore::get_code_by_hash(
     });
 }
 
+std::vector<model::AuthorizationCode> PostgresStore::list_codes(Page page) {
+    return read([&](PgTx& tx) {
+        auto r = tx.exec(std::string("SELECT ") + kCodeColumns +
+                             " FROM authorization_codes ORDER BY issue_date, "
+                             "authorization_code_id COLLATE \"C\" LIMIT $1 OFFSET $2",
+                         Params()
+                             .i64(detail::clamp_to_int64(page.limit))
+                             .i64(detail::clamp_to_int64(page.offset)));
+        std::vector<model::AuthorizationCode> out;
+        out.reserve(r.size());
+        for (const auto& row : r) out.push_back(read_code_row(row));
+        return out;
+    });
+}
+
 std::optional<model::AuthorizationCode> PostgresStore::get_code(
     std::string_view authorization_code_id) {
     return read([&](PgTx& tx) {

@@ -579,6 +579,16 @@ std::optional<model::AuthorizationCode> SqliteStore::get_code_by_hash(std::strin
     return read_code("WHERE code_hash = ?1", code_hash);
 }
 
+std::vector<model::AuthorizationCode> SqliteStore::list_codes(Page page) {
+    auto st = prepare(std::string("SELECT ") + kCodeColumns +
+                      " FROM authorization_codes ORDER BY issue_date, authorization_code_id "
+                      "LIMIT ?1 OFFSET ?2");
+    st.bind_int(1, clamp_to_int64(page.limit)).bind_int(2, clamp_to_int64(page.offset));
+    std::vector<model::AuthorizationCode> codes;
+    while (st.step()) codes.push_back(read_code_row(st));
+    return codes;
+}
+
 std::optional<model::AuthorizationCode> SqliteStore::get_code(
     std::string_view authorization_code_id) {
     return read_code("WHERE authorization_code_id = ?1", authorization_code_id);

@@ -92,6 +92,7 @@ class SqliteStore : public Store {
     std::optional<model::AuthorizationCode> get_code(
         std::string_view authorization_code_id) override;
     Status delete_code(std::string_view authorization_code_id) override;
+    std::vector<model::AuthorizationCode> list_codes(Page page) override;
 
     Status create_token(model::Token& token) override;
     std::optional<model::Token> get_token(std::string_view token_id) override;

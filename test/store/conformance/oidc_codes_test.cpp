@@ -110,6 +110,28 @@ TEST_CASE("codes: consume_code returns a code exactly once", "[oidc][codes]") {
     CHECK_FALSE(store->get_code_by_hash("no-such-hash").has_value());
 }
 
+TEST_CASE("codes: list_codes pages every code in any state, oldest first", "[oidc][codes]") {
+    FakeClock clock(t0());
+    auto store = make_empty_store(clock);
+    auto alice = add_user(*store, "alice");
+    add_client(*store, "app");
+    add_code(*store, "b", "app", alice.id, t0() + 2s);
+    add_code(*store, "a", "app", alice.id, t0() + 1s);
+    add_code(*store, "c", "app", alice.id, t0() + 2s);
+    REQUIRE(store->consume_code("hash-a", t0() + 3s).has_value());
+
+    const auto all = store->list_codes({0, 10});
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].authorization_code_id == "code-a");
+    CHECK(all[0].consumed_at.has_value());
+    CHECK(all[1].authorization_code_id == "code-b");
+    CHECK(all[2].authorization_code_id == "code-c");
+    const auto second_page = store->list_codes({1, 1});
+    REQUIRE(second_page.size() == 1);
+    CHECK(second_page[0].authorization_code_id == "code-b");
+    CHECK(store->list_codes({3, 10}).empty());
+}
+
 TEST_CASE("codes: expired and revoked codes cannot be consumed", "[oidc][codes]") {
     FakeClock clock(t0());
     auto store = make_empty_store(clock);
