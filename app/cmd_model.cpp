@@ -15,6 +15,8 @@
 #include "app/services.hpp"
 #include "auth/password.hpp"
 #include "util/base64.hpp"
+#include "util/hash.hpp"
+#include "util/random.hpp"
 #include "util/strings.hpp"
 
 namespace canaille::app {
@@ -99,6 +101,91 @@ Attr<M> time_attr(std::string name, std::optional<TimePoint> M::*field) {
             [field](const M& m) {
                 return m.*field ? std::vector<std::string>{iso8601(*(m.*field))}
                                 : std::vector<std::string>{};
+            }};
+}
+
+template <class M>
+Attr<M> string_attr(std::string name, std::string M::*field) {
+    return {std::move(name), Kind::text,
+            [field](M& m, const std::vector<std::string>& v) { m.*field = v.back(); },
+            [field](const M& m) {
+                return (m.*field).empty() ? std::vector<std::string>{}
+                                          : std::vector<std::string>{m.*field};
+            }};
+}
+
+template <class M>
+Attr<M> timepoint_attr(std::string name, TimePoint M::*field) {
+    return {std::move(name), Kind::time,
+            [field](M& m, const std::vector<std::string>& v) {
+                if (v.back().empty()) throw UsageError("a date is required");
+                m.*field = parse_time(v.back());
+            },
+            [field](const M& m) { return std::vector<std::string>{iso8601(m.*field)}; }};
+}
+
+std::int64_t parse_int(const std::string& text) {
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos) {
+        throw UsageError("invalid number '" + text + "'");
+    }
+    return std::stoll(text);
+}
+
+template <class M>
+Attr<M> int_attr(std::string name, std::int64_t M::*field) {
+    return {std::move(name), Kind::text,
+            [field](M& m, const std::vector<std::string>& v) { m.*field = parse_int(v.back()); },
+            [field](const M& m) { return std::vector<std::string>{std::to_string(m.*field)}; }};
+}
+
+template <class M>
+Attr<M> optional_int_attr(std::string name, std::optional<std::int64_t> M::*field) {
+    return {std::move(name), Kind::text,
+            [field](M& m, const std::vector<std::string>& v) {
+                if (v.back().empty()) {
+                    m.*field = std::nullopt;
+                } else {
+                    m.*field = parse_int(v.back());
+                }
+            },
+            [field](const M& m) {
+                return m.*field ? std::vector<std::string>{std::to_string(*(m.*field))}
+                                : std::vector<std::string>{};
+            }};
+}
+
+template <class M>
+Attr<M> bool_attr(std::string name, bool M::*field) {
+    return {std::move(name), Kind::text,
+            [field](M& m, const std::vector<std::string>& v) {
+                const auto x = to_lower(v.back());
+                if (x == "true" || x == "1" || x == "yes") {
+                    m.*field = true;
+                } else if (x == "false" || x == "0" || x == "no" || x.empty()) {
+                    m.*field = false;
+                } else {
+                    throw UsageError("expected true or false, got '" + v.back() + "'");
+                }
+            },
+            [field](const M& m) { return std::vector<std::string>{m.*field ? "true" : "false"}; }};
+}
+
+/// A secret the store keeps only hashed (access token, refresh token, code): the clear value
+/// given or generated on create is printed once, by the command that created it.
+template <class M>
+Attr<M> hashed_secret_attr(std::string name, std::string M::*hash_field,
+                           std::shared_ptr<std::string> clear) {
+    return {std::move(name), Kind::secret,
+            [hash_field, clear](M& m, const std::vector<std::string>& v) {
+                *clear = v.back();
+                m.*hash_field = v.back().empty() ? "" : sha256_hex(v.back());
+            },
+            [hash_field, clear](const M& m) {
+                if (clear->empty() || sha256_hex(*clear) != m.*hash_field) {
+                    return std::vector<std::string>{};
+                }
+                return std::vector<std::string>{*clear};
             }};
 }
 
@@ -239,18 +326,174 @@ std::vector<Attr<model::Group>> group_attrs(store::Store& st) {
     return a;
 }
 
+/// The subject of a token, code or consent: a user name on the command line, a user id in
+/// the store.
+template <class M, class F>
+Attr<M> subject_attr(store::Store& st, F M::*field) {
+    return {"subject", Kind::text,
+            [&st, field](M& m, const std::vector<std::string>& v) {
+                if (v.back().empty()) {
+                    m.*field = F{};
+                    return;
+                }
+                auto u = find_user(st, v.back());
+                if (!u) throw UsageError("no user named '" + v.back() + "'");
+                m.*field = u->id;
+            },
+            [&st, field](const M& m) {
+                const std::string id = [&] {
+                    if constexpr (std::is_same_v<F, std::string>) {
+                        return m.*field;
+                    } else {
+                        return (m.*field).value_or("");
+                    }
+                }();
+                std::vector<std::string> out;
+                if (!id.empty()) {
+                    const auto u = st.get_user(id);
+                    out.push_back(u ? u->user_name : id);
+                }
+                return out;
+            }};
+}
+
+std::vector<Attr<model::Client>> client_attrs() {
+    using model::Client;
+    std::vector<Attr<Client>> a;
+    a.push_back(string_attr("client_id", &Client::client_id));
+    a.push_back(text_attr("client_secret", &Client::client_secret));
+    a.push_back(time_attr("client_id_issued_at", &Client::client_id_issued_at));
+    a.push_back(time_attr("client_secret_expires_at", &Client::client_secret_expires_at));
+    a.push_back(text_attr("description", &Client::description));
+    a.push_back(list_attr("audience", &Client::audience));
+    a.push_back(list_attr("redirect_uris", &Client::redirect_uris));
+    a.push_back(string_attr("token_endpoint_auth_method", &Client::token_endpoint_auth_method));
+    a.push_back(
+        text_attr("token_endpoint_auth_signing_alg", &Client::token_endpoint_auth_signing_alg));
+    a.push_back(list_attr("grant_types", &Client::grant_types));
+    a.push_back(list_attr("response_types", &Client::response_types));
+    a.push_back(text_attr("client_name", &Client::client_name));
+    a.push_back(text_attr("client_uri", &Client::client_uri));
+    a.push_back(text_attr("logo_uri", &Client::logo_uri));
+    a.push_back(list_attr("scope", &Client::scope));
+    a.push_back(list_attr("contacts", &Client::contacts));
+    a.push_back(text_attr("tos_uri", &Client::tos_uri));
+    a.push_back(text_attr("policy_uri", &Client::policy_uri));
+    a.push_back(text_attr("jwks_uri", &Client::jwks_uri));
+    a.push_back(text_attr("jwks", &Client::jwks));
+    a.push_back(text_attr("sector_identifier_uri", &Client::sector_identifier_uri));
+    a.push_back(text_attr("subject_type", &Client::subject_type));
+    a.push_back(text_attr("software_id", &Client::software_id));
+    a.push_back(text_attr("software_version", &Client::software_version));
+    a.push_back(list_attr("post_logout_redirect_uris", &Client::post_logout_redirect_uris));
+    a.push_back(string_attr("application_type", &Client::application_type));
+    a.push_back(string_attr("id_token_signed_response_alg", &Client::id_token_signed_response_alg));
+    a.push_back(
+        text_attr("id_token_encrypted_response_alg", &Client::id_token_encrypted_response_alg));
+    a.push_back(
+        text_attr("id_token_encrypted_response_enc", &Client::id_token_encrypted_response_enc));
+    a.push_back(text_attr("userinfo_signed_response_alg", &Client::userinfo_signed_response_alg));
+    a.push_back(
+        text_attr("userinfo_encrypted_response_alg", &Client::userinfo_encrypted_response_alg));
+    a.push_back(
+        text_attr("userinfo_encrypted_response_enc", &Client::userinfo_encrypted_response_enc));
+    a.push_back(optional_int_attr("default_max_age", &Client::default_max_age));
+    a.push_back(bool_attr("require_auth_time", &Client::require_auth_time));
+    a.push_back(list_attr("default_acr_values", &Client::default_acr_values));
+    a.push_back(text_attr("initiate_login_uri", &Client::initiate_login_uri));
+    a.push_back(text_attr("request_object_signing_alg", &Client::request_object_signing_alg));
+    a.push_back(text_attr("request_object_encryption_alg", &Client::request_object_encryption_alg));
+    a.push_back(text_attr("request_object_encryption_enc", &Client::request_object_encryption_enc));
+    a.push_back(list_attr("request_uris", &Client::request_uris));
+    a.push_back(bool_attr("require_signed_request_object", &Client::require_signed_request_object));
+    return a;
+}
+
+std::vector<Attr<model::Token>> token_attrs(store::Store& st, std::shared_ptr<std::string> access,
+                                            std::shared_ptr<std::string> refresh) {
+    using model::Token;
+    std::vector<Attr<Token>> a;
+    a.push_back(string_attr("token_id", &Token::token_id));
+    a.push_back(hashed_secret_attr("access_token", &Token::access_token_hash, std::move(access)));
+    a.push_back({"refresh_token", Kind::secret,
+                 [refresh](Token& t, const std::vector<std::string>& v) {
+                     *refresh = v.back();
+                     if (v.back().empty()) {
+                         t.refresh_token_hash.reset();
+                     } else {
+                         t.refresh_token_hash = sha256_hex(v.back());
+                     }
+                 },
+                 [refresh](const Token& t) {
+                     if (refresh->empty() || t.refresh_token_hash != sha256_hex(*refresh)) {
+                         return std::vector<std::string>{};
+                     }
+                     return std::vector<std::string>{*refresh};
+                 }});
+    a.push_back(string_attr("client", &Token::client_id));
+    a.push_back(subject_attr(st, &Token::subject));
+    a.push_back(string_attr("type", &Token::type));
+    a.push_back(list_attr("scope", &Token::scope));
+    a.push_back(timepoint_attr("issue_date", &Token::issue_date));
+    a.push_back(int_attr("lifetime", &Token::lifetime));
+    a.push_back(time_attr("revokation_date", &Token::revokation_date));
+    a.push_back(list_attr("audience", &Token::audience));
+    a.push_back(text_attr("authorization_code_id", &Token::authorization_code_id));
+    a.push_back(text_attr("parent_token_id", &Token::parent_token_id));
+    return a;
+}
+
+std::vector<Attr<model::AuthorizationCode>> code_attrs(store::Store& st,
+                                                       std::shared_ptr<std::string> code) {
+    using model::AuthorizationCode;
+    std::vector<Attr<AuthorizationCode>> a;
+    a.push_back(string_attr("authorization_code_id", &AuthorizationCode::authorization_code_id));
+    a.push_back(hashed_secret_attr("code", &AuthorizationCode::code_hash, std::move(code)));
+    a.push_back(string_attr("client", &AuthorizationCode::client_id));
+    a.push_back(subject_attr(st, &AuthorizationCode::subject));
+    a.push_back(text_attr("redirect_uri", &AuthorizationCode::redirect_uri));
+    a.push_back(string_attr("response_type", &AuthorizationCode::response_type));
+    a.push_back(list_attr("scope", &AuthorizationCode::scope));
+    a.push_back(text_attr("nonce", &AuthorizationCode::nonce));
+    a.push_back(timepoint_attr("issue_date", &AuthorizationCode::issue_date));
+    a.push_back(int_attr("lifetime", &AuthorizationCode::lifetime));
+    a.push_back(text_attr("challenge", &AuthorizationCode::challenge));
+    a.push_back(text_attr("challenge_method", &AuthorizationCode::challenge_method));
+    a.push_back(time_attr("revokation_date", &AuthorizationCode::revokation_date));
+    a.push_back(time_attr("auth_time", &AuthorizationCode::auth_time));
+    a.push_back(text_attr("acr", &AuthorizationCode::acr));
+    a.push_back(list_attr("amr", &AuthorizationCode::amr));
+    return a;
+}
+
+std::vector<Attr<model::Consent>> consent_attrs(store::Store& st) {
+    using model::Consent;
+    std::vector<Attr<Consent>> a;
+    a.push_back(string_attr("consent_id", &Consent::consent_id));
+    a.push_back(subject_attr(st, &Consent::subject));
+    a.push_back(string_attr("client", &Consent::client_id));
+    a.push_back(list_attr("scope", &Consent::scope));
+    a.push_back(timepoint_attr("issue_date", &Consent::issue_date));
+    a.push_back(time_attr("revokation_date", &Consent::revokation_date));
+    return a;
+}
+
 template <class M>
 void write_json(Writer& w, const M& m, const std::vector<Attr<M>>& attrs) {
     w.StartObject();
     w.Key("id");
     w.String(m.id.c_str());
-    if (m.created) {
-        w.Key("created");
-        w.String(iso8601(*m.created).c_str());
+    if constexpr (requires { m.created; }) {
+        if (m.created) {
+            w.Key("created");
+            w.String(iso8601(*m.created).c_str());
+        }
     }
-    if (m.last_modified) {
-        w.Key("last_modified");
-        w.String(iso8601(*m.last_modified).c_str());
+    if constexpr (requires { m.last_modified; }) {
+        if (m.last_modified) {
+            w.Key("last_modified");
+            w.String(iso8601(*m.last_modified).c_str());
+        }
     }
     for (const auto& a : attrs) {
         const auto values = a.get(m);
@@ -305,7 +548,8 @@ bool matches(const M& m, const Args& args, const std::vector<Attr<M>>& attrs) {
 }
 
 std::string model_help(const std::string& verb) {
-    std::string s = "usage: canaille [--config FILE] " + verb + " user|group ";
+    std::string s = "usage: canaille [--config FILE] " + verb +
+                    " user|group|client|token|authorizationcode|consent ";
     if (verb == "set") s += "ID ";
     s += "[--ATTRIBUTE VALUE ...]";
     if (verb == "delete") s += " [--noconfirm]";
@@ -317,7 +561,17 @@ std::string model_help(const std::string& verb) {
          "  --employee-number --department --lock-date (ISO 8601 or unix seconds)\n"
          "  --groups (repeat; group names)\n"
          "group attributes: --display-name --description --members (repeat; user names)\n"
-         "  --owner (user name)\n\n"
+         "  --owner (user name)\n"
+         "client attributes: the RFC 7591 metadata names, dashed (--client-name,\n"
+         "  --redirect-uris, --grant-types, --token-endpoint-auth-method, --scope, ...);\n"
+         "  create generates --client-id and a 48-character --client-secret when absent\n"
+         "token attributes: --token-id --access-token --refresh-token --client --subject\n"
+         "  --type --scope --issue-date --lifetime --revokation-date --audience\n"
+         "  (create prints the generated access token once; set changes only the revocation)\n"
+         "authorizationcode attributes: --authorization-code-id --code --client --subject\n"
+         "  --redirect-uri --scope --nonce --issue-date --lifetime --challenge ...\n"
+         "consent attributes: --consent-id --subject --client --scope --issue-date\n"
+         "  --revokation-date\n\n"
          "An empty value clears an attribute. `get` and `delete` treat the options as filters\n"
          "(exact value; list attributes match one of their values; --id matches the id).\n"
          "Output is JSON.\n";
@@ -425,6 +679,163 @@ int run_verb(const std::string& verb, const Args& args, const std::vector<Attr<M
     return rc;
 }
 
+/// Unix-epoch dates mean "not given": the CLI fills in the current time.
+bool unset(TimePoint t) { return t == TimePoint{}; }
+
+int run_client(const std::string& verb, const Args& args, store::Store& st, Clock& clock) {
+    ModelOps<model::Client> ops;
+    ops.model = "client";
+    ops.label = [](const model::Client& c) { return c.client_id; };
+    ops.find = [&](const std::string& k) {
+        if (auto c = st.get_client_by_client_id(k)) return c;
+        return st.get_client(k);
+    };
+    ops.get = [&](const std::string& id) { return st.get_client(id); };
+    ops.all = [&] { return st.list_clients("", {0, st.count_clients("")}); };
+    ops.create = [&](model::Client& c) { return st.create_client(c); };
+    ops.update = [&](model::Client& c) { return st.update_client(c); };
+    ops.remove = [&](const std::string& id) { return st.delete_client(id); };
+    ops.before_save = [&](model::Client& c, const Args&, bool creating) {
+        if (!creating) return;
+        // Reference §1b: a generated client_id, and a 48-character secret for clients
+        // that authenticate with one.
+        if (c.client_id.empty()) c.client_id = random_token(18);
+        if (!c.client_secret && c.token_endpoint_auth_method != "none") {
+            c.client_secret = random_token(36);
+        }
+        if (!c.client_id_issued_at) c.client_id_issued_at = clock.now();
+    };
+    return run_verb(verb, args, client_attrs(), ops);
+}
+
+int run_token(const std::string& verb, const Args& args, store::Store& st, Clock& clock) {
+    auto access = std::make_shared<std::string>();
+    auto refresh = std::make_shared<std::string>();
+    ModelOps<model::Token> ops;
+    ops.model = "token";
+    ops.label = [](const model::Token& t) { return t.token_id; };
+    ops.find = [&](const std::string& k) { return st.get_token(k); };
+    ops.get = [&](const std::string& id) {
+        for (auto& t : st.list_tokens("", {0, st.count_tokens("")})) {
+            if (t.id == id || t.token_id == id) return std::optional<model::Token>(std::move(t));
+        }
+        return std::optional<model::Token>();
+    };
+    ops.all = [&] { return st.list_tokens("", {0, st.count_tokens("")}); };
+    ops.create = [&](model::Token& t) { return st.create_token(t); };
+    // The store changes a token only by revoking it (RFC 7009): that is all `set` can do.
+    ops.update = [&](model::Token& t) {
+        auto stored = st.get_token(t.token_id);
+        if (!stored) return store::Status::not_found;
+        auto expected = *stored;
+        expected.revokation_date = t.revokation_date;
+        if (!(expected == t) || !t.revokation_date) {
+            throw UsageError("only --revokation-date can be set on a token");
+        }
+        return st.revoke_token(t.token_id, *t.revokation_date);
+    };
+    ops.remove = [](const std::string&) -> store::Status {
+        throw UsageError(
+            "tokens are revoked (set --revokation-date) or purged by "
+            "`canaille clean`, not deleted");
+    };
+    ops.before_save = [&](model::Token& t, const Args&, bool creating) {
+        if (!creating) return;
+        if (t.client_id.empty()) throw UsageError("--client is required");
+        if (t.token_id.empty()) t.token_id = random_uuid();
+        if (access->empty()) {
+            *access = random_token(32);
+            t.access_token_hash = sha256_hex(*access);
+        }
+        if (unset(t.issue_date)) t.issue_date = clock.now();
+    };
+    return run_verb(verb, args, token_attrs(st, access, refresh), ops);
+}
+
+int run_code(const std::string& verb, const Args& args, store::Store& st, Clock& clock) {
+    auto code = std::make_shared<std::string>();
+    ModelOps<model::AuthorizationCode> ops;
+    ops.model = "authorizationcode";
+    ops.label = [](const model::AuthorizationCode& c) { return c.authorization_code_id; };
+    ops.find = [&](const std::string& k) { return st.get_code(k); };
+    // No store call lists codes: `get` finds the one named by --authorization-code-id, and
+    // create/set print the one they just wrote.
+    auto last = std::make_shared<std::string>(args.value("authorization-code-id").value_or(""));
+    ops.get = [&st, last](const std::string& id) {
+        auto c = st.get_code(*last);
+        if (c && c->id != id) c.reset();
+        return c;
+    };
+    ops.all = [&] {
+        const auto id = args.value("authorization-code-id");
+        if (!id) throw UsageError("authorization codes are found by --authorization-code-id");
+        std::vector<model::AuthorizationCode> out;
+        if (auto c = st.get_code(*id)) out.push_back(std::move(*c));
+        return out;
+    };
+    ops.create = [&](model::AuthorizationCode& c) { return st.create_code(c); };
+    ops.update = [](model::AuthorizationCode&) -> store::Status {
+        throw UsageError("authorization codes cannot be changed");
+    };
+    ops.remove = [&](const std::string& id) {
+        for (auto& c : ops.all()) {
+            if (c.id == id) return st.delete_code(c.authorization_code_id);
+        }
+        return store::Status::not_found;
+    };
+    ops.before_save = [&](model::AuthorizationCode& c, const Args&, bool creating) {
+        if (!creating) return;
+        if (c.client_id.empty() || c.subject.empty()) {
+            throw UsageError("--client and --subject are required");
+        }
+        if (c.authorization_code_id.empty()) c.authorization_code_id = random_uuid();
+        *last = c.authorization_code_id;
+        if (code->empty()) {
+            *code = random_token(32);
+            c.code_hash = sha256_hex(*code);
+        }
+        if (unset(c.issue_date)) c.issue_date = clock.now();
+    };
+    return run_verb(verb, args, code_attrs(st, code), ops);
+}
+
+int run_consent(const std::string& verb, const Args& args, store::Store& st, Clock& clock) {
+    ModelOps<model::Consent> ops;
+    ops.model = "consent";
+    ops.label = [](const model::Consent& c) { return c.consent_id; };
+    ops.find = [&](const std::string& k) { return st.get_consent(k); };
+    ops.all = [&] {
+        std::vector<model::Consent> out;
+        for (const auto& u : st.list_users("", {0, st.count_users("")})) {
+            for (auto& c : st.list_consents_of(u.id)) out.push_back(std::move(c));
+        }
+        return out;
+    };
+    ops.get = [&](const std::string& id) {
+        for (auto& c : ops.all()) {
+            if (c.id == id) return std::optional<model::Consent>(std::move(c));
+        }
+        return std::optional<model::Consent>();
+    };
+    ops.create = [&](model::Consent& c) { return st.create_consent(c); };
+    ops.update = [&](model::Consent& c) { return st.update_consent(c); };
+    ops.remove = [&](const std::string& id) {
+        for (const auto& c : ops.all()) {
+            if (c.id == id) return st.delete_consent(c.consent_id);
+        }
+        return store::Status::not_found;
+    };
+    ops.before_save = [&](model::Consent& c, const Args&, bool creating) {
+        if (!creating) return;
+        if (c.client_id.empty() || c.subject.empty()) {
+            throw UsageError("--client and --subject are required");
+        }
+        if (c.consent_id.empty()) c.consent_id = random_uuid();
+        if (unset(c.issue_date)) c.issue_date = clock.now();
+    };
+    return run_verb(verb, args, consent_attrs(st), ops);
+}
+
 int run_model(const std::string& verb, const GlobalOptions& global,
               const std::vector<std::string>& argv) {
     Args args(argv, kFlags);
@@ -433,8 +844,10 @@ int run_model(const std::string& verb, const GlobalOptions& global,
         return args.flag("help") ? 0 : 2;
     }
     const auto& model_name = args.positionals()[0];
-    if (model_name != "user" && model_name != "group") {
-        throw UsageError("unknown model '" + model_name + "' (user, group)");
+    if (model_name != "user" && model_name != "group" && model_name != "client" &&
+        model_name != "token" && model_name != "authorizationcode" && model_name != "consent") {
+        throw UsageError("unknown model '" + model_name +
+                         "' (user, group, client, token, authorizationcode, consent)");
     }
     const std::size_t expected_positionals = verb == "set" ? 2 : 1;
     if (args.positionals().size() != expected_positionals) {
@@ -464,6 +877,10 @@ int run_model(const std::string& verb, const GlobalOptions& global,
         };
         return run_verb(verb, args, user_attrs(st, ctx->argon2), ops);
     }
+    if (model_name == "client") return run_client(verb, args, st, clock);
+    if (model_name == "token") return run_token(verb, args, st, clock);
+    if (model_name == "authorizationcode") return run_code(verb, args, st, clock);
+    if (model_name == "consent") return run_consent(verb, args, st, clock);
     ModelOps<model::Group> ops;
     ops.model = "group";
     ops.label = [](const model::Group& g) { return g.display_name; };

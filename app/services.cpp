@@ -105,6 +105,12 @@ http::Handler make_web_app(Services& services) {
     register_core_auth(*app, services);
     register_core_pages(*app, services);
     register_oidc_keys(*app, services);
+    register_oidc_discovery(*app, services);
+    register_oidc_authorize(*app, services);
+    register_oidc_token(*app, services);
+    register_oidc_userinfo(*app, services);
+    register_oidc_introspect(*app, services);
+    register_oidc_consents(*app, services);
     return [app](http::Request& request) { return app->handle(request); };
 }
 

@@ -38,5 +38,12 @@ class WebApp {
 void register_core_auth(WebApp& app, Services& services);
 void register_core_pages(WebApp& app, Services& services);
 void register_oidc_keys(WebApp& app, Services& services);
+void register_oidc_discovery(WebApp& app, Services& services);
+void register_oidc_authorize(WebApp& app, Services& services);
+void register_oidc_token(WebApp& app, Services& services);
+void register_oidc_userinfo(WebApp& app, Services& services);
+/// Introspection (RFC 7662) and revocation (RFC 7009).
+void register_oidc_introspect(WebApp& app, Services& services);
+void register_oidc_consents(WebApp& app, Services& services);
 
 }  // namespace canaille::app

@@ -433,6 +433,14 @@ const std::vector<Field>& oidc_fields() {
             "ACTIVE_JWKS", [](Settings & s) -> auto& { return s.oidc.active_jwks; }),
         string_key(
             "INACTIVE_JWKS", [](Settings & s) -> auto& { return s.oidc.inactive_jwks; }),
+        duration_key(
+            "ACCESS_TOKEN_LIFETIME", 1,
+            [](Settings & s) -> auto& { return s.oidc.access_token_lifetime; }),
+        duration_key(
+            "ID_TOKEN_LIFETIME", 1, [](Settings & s) -> auto& { return s.oidc.id_token_lifetime; }),
+        duration_key(
+            "AUTHORIZATION_CODE_LIFETIME", 1,
+            [](Settings & s) -> auto& { return s.oidc.authorization_code_lifetime; }),
     };
     return fields;
 }

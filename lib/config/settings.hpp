@@ -94,6 +94,11 @@ struct OidcSettings {
     std::string active_jwks;
     /// Retired keys: they still verify (tokens signed before a rotation) but never sign.
     std::string inactive_jwks;
+    /// Lifetimes of what the token endpoint issues, in seconds (ISO 8601 in the file).
+    std::int64_t access_token_lifetime = 3600;
+    std::int64_t id_token_lifetime = 3600;
+    /// RFC 6749 §4.1.2 recommends at most 10 minutes.
+    std::int64_t authorization_code_lifetime = 300;
 };
 
 /// The whole configuration.

@@ -3,140 +3,17 @@
 // real SQLite store in a temp dir), without a front door: fast and deterministic.
 #include <catch2/catch.hpp>
 
-#include <stdlib.h>
-
-#include <filesystem>
-#include <fstream>
-#include <map>
-
-#include "app/services.hpp"
-#include "app/web.hpp"
-#include "auth/password.hpp"
-#include "jose/jwk.hpp"
-#include "util/strings.hpp"
+#include "harness.hpp"
 
 using namespace canaille;
+using canaille::test::contains;
+using canaille::test::Harness;
 
 namespace {
 
 constexpr const char* kLegacyHash =
     "$pbkdf2-sha512$1000$MDEyMzQ1Njc4OWFiY2RlZg$cpXtPF38PZN1ygBLaN6dJYTOdfIZ4oRlu0f5hAyvXmBm."
     "755p9ijfi22ry2TP.DTY.dE8BQ5u0yqKz7p9U7MqQ";
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        std::string tmpl =
-            (std::filesystem::temp_directory_path() / "canaille-app-XXXXXX").string();
-        path = mkdtemp(tmpl.data());
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
-
-/// A server under test plus a browser with a cookie jar.
-class Harness {
-  public:
-    explicit Harness(const std::string& extra_yaml = "", std::string prefix = "")
-        : prefix_(std::move(prefix)) {
-        // One RSA key for the whole run: generating one per test would dominate its time.
-        static const std::string key = jose::Jwk::generate_rsa(2048).to_private_json();
-        std::ofstream(dir_.path + "/jwks.json") << key;
-        const auto yaml =
-            "SECRET_KEY: 'test-secret-key-0123456789abcdef'\n"
-            "CANAILLE_OIDC:\n  ACTIVE_JWKS: '" +
-            dir_.path +
-            "/jwks.json'\n"
-            "CANAILLE_SQL:\n  DATABASE_URI: 'sqlite:///" +
-            dir_.path + "/db.sqlite'\n" + extra_yaml;
-        auto settings = config::load_string(yaml, {});
-        if (!settings) FAIL(settings.error().front().format());
-        services_ = app::build_services(std::move(*settings));
-        services_->argon2 = auth::Argon2Params{1, 256, 1};
-        services_->store->install();
-        handler_ = app::make_web_app(*services_);
-    }
-
-    store::Store& store() { return *services_->store; }
-    app::Services& services() { return *services_; }
-
-    model::User add_user(const std::string& name, const std::string& password,
-                         std::vector<std::string> emails = {}) {
-        model::User u;
-        u.user_name = name;
-        u.emails = std::move(emails);
-        u.password = auth::hash_password(password, services_->argon2);
-        REQUIRE(store().create_user(u) == store::Status::ok);
-        return u;
-    }
-
-    http::Response request(const std::string& method, const std::string& target,
-                           const std::string& body = "",
-                           const std::string& content_type = "application/x-www-form-urlencoded",
-                           const std::string& host = "") {
-        http::Request r;
-        r.method = method;
-        r.script_name = prefix_;
-        const auto q = target.find('?');
-        r.path = target.substr(0, q);
-        if (q != std::string::npos) r.query_string = target.substr(q + 1);
-        r.host = host.empty() ? "localhost" : host;
-        r.remote_addr = "127.0.0.1";
-        r.body = body;
-        if (!body.empty()) r.headers["content-type"] = content_type;
-        std::string cookie_header;
-        for (const auto& [k, v] : jar_) {
-            if (!cookie_header.empty()) cookie_header += "; ";
-            cookie_header += k + "=" + v;
-        }
-        if (!cookie_header.empty()) r.headers["cookie"] = cookie_header;
-        auto resp = handler_(r);
-        for (const auto& [name, value] : resp.headers) {
-            if (!iequals(name, "set-cookie")) continue;
-            const auto eq = value.find('=');
-            const auto semi = value.find(';');
-            const auto k = value.substr(0, eq);
-            const auto v = value.substr(eq + 1, semi - eq - 1);
-            if (value.find("Max-Age=0") != std::string::npos) {
-                jar_.erase(k);
-            } else {
-                jar_[k] = v;
-            }
-        }
-        return resp;
-    }
-
-    std::string csrf() {
-        const auto page = request("GET", "/login").body;
-        const std::string marker = "name=\"csrf_token\" value=\"";
-        const auto at = page.find(marker);
-        REQUIRE(at != std::string::npos);
-        const auto start = at + marker.size();
-        return page.substr(start, page.find('"', start) - start);
-    }
-
-    http::Response login(const std::string& login, const std::string& password,
-                         const std::string& query = "") {
-        const auto token = csrf();
-        return request("POST", "/login" + query,
-                       "csrf_token=" + url_encode(token) + "&login=" + url_encode(login) +
-                           "&password=" + url_encode(password));
-    }
-
-    std::map<std::string, std::string>& jar() { return jar_; }
-
-  private:
-    TempDir dir_;
-    std::string prefix_;
-    std::unique_ptr<app::Services> services_;
-    http::Handler handler_;
-    std::map<std::string, std::string> jar_;
-};
-
-bool contains(const std::string& hay, const std::string& needle) {
-    return hay.find(needle) != std::string::npos;
-}
 
 }  // namespace
 
