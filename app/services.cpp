@@ -111,6 +111,8 @@ http::Handler make_web_app(Services& services) {
     register_oidc_userinfo(*app, services);
     register_oidc_introspect(*app, services);
     register_oidc_consents(*app, services);
+    register_admin_clients(*app, services);
+    register_admin_tokens(*app, services);
     return [app](http::Request& request) { return app->handle(request); };
 }
 

@@ -114,6 +114,11 @@ http::Response Context::page(const std::string& name, view::Dict dict, int statu
         u.set("USER_NAME", user_->user_name);
         u.set("PROFILE_URL", request_.url_for("/profile/" + url_encode(user_->user_name)));
         u.set("LOGOUT_URL", request_.url_for("/logout"));
+        if (can(account::Permission::manage_oidc)) {
+            view::Dict a;
+            a.set("URL", request_.url_for("/admin/client/"));
+            u.add_section("CAN_MANAGE_OIDC", std::move(a));
+        }
         dict.add_section("SIGNED_IN", std::move(u));
     } else {
         dict.show("ANONYMOUS");

@@ -45,5 +45,8 @@ void register_oidc_userinfo(WebApp& app, Services& services);
 /// Introspection (RFC 7662) and revocation (RFC 7009).
 void register_oidc_introspect(WebApp& app, Services& services);
 void register_oidc_consents(WebApp& app, Services& services);
+/// OIDC admin pages (manage_oidc): clients and tokens.
+void register_admin_clients(WebApp& app, Services& services);
+void register_admin_tokens(WebApp& app, Services& services);
 
 }  // namespace canaille::app

@@ -67,6 +67,28 @@ if cli create group --display-name admin --members admin >/dev/null 2>"$DEMO/cre
     log "created group admin"
 fi
 
+# A demo OIDC client, created once and reused: its redirect URI is on the host the demo
+# serves, so a relying party under test can be pointed at it.
+redirect_uri="http://127.0.0.1:$PORT/demo/callback"
+json_field() {  # the first string value of "$1" in the JSON on stdin
+    sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" | head -n 1
+}
+client_json=$(cli get client --client-name Demo 2>/dev/null || true)
+client_id=$(printf '%s\n' "$client_json" | tr ',' '\n' | json_field client_id)
+if [ -z "$client_id" ]; then
+    client_json=$(cli create client --client-name Demo --redirect-uris "$redirect_uri" \
+        --grant-types authorization_code --grant-types refresh_token \
+        --response-types code --token-endpoint-auth-method client_secret_basic \
+        --scope openid --scope profile --scope email --scope groups \
+        --client-uri "http://127.0.0.1:$PORT/")
+    client_id=$(printf '%s\n' "$client_json" | tr ',' '\n' | json_field client_id)
+    log "created the demo client"
+else
+    # DEMO_PORT may have changed since the client was created.
+    client_json=$(cli set client "$client_id" --redirect-uris "$redirect_uri")
+fi
+client_secret=$(printf '%s\n' "$client_json" | tr ',' '\n' | json_field client_secret)
+
 # Stop what we started, by PID, whatever way the script ends.
 fcgi_pid=""
 nginx_pid=""
@@ -128,6 +150,11 @@ cat <<INFO
   Canaille is running at http://127.0.0.1:$PORT/
   login:    admin
   password: $password
+
+  Demo OIDC client (issuer http://127.0.0.1:$PORT):
+  client_id:     $client_id
+  client_secret: $client_secret
+  redirect_uri:  $redirect_uri
 
   Store and logs in $DEMO. Press Ctrl-C to stop.
 

@@ -10,6 +10,7 @@ libfcgi-dev spawn-fcgi libboost-dev libssl-dev libcpp-jwt-dev libsqlite3-dev
 libctemplate-dev rapidjson-dev libyaml-cpp-dev libargon2-dev libcurl4-openssl-dev
 libsystemd-dev catch2 libpqxx-dev postgresql
 nginx wrk curl python3 sqlite3 openssl
+python3-authlib python3-requests apache2 libapache2-mod-auth-openidc
 "
 
 SUDO=""
@@ -33,8 +34,18 @@ case "$missing" in
         ;;
 esac
 
+# The npm relying party of the e2e tests (test/e2e/rp): the exact versions of its lock
+# file, only when node is there (the e2e test is registered only when meson finds node).
+install_npm_deps() {
+    rp_dir="$(dirname "$0")/../test/e2e/rp"
+    if [ -f "$rp_dir/package-lock.json" ] && command -v npm >/dev/null 2>&1; then
+        npm ci --prefix "$rp_dir" --no-audit --no-fund --loglevel=error
+    fi
+}
+
 if [ -z "$(printf '%s' "$missing" | tr -d ' ')" ]; then
     echo "install-deps: all packages present"
+    install_npm_deps
     exit 0
 fi
 
@@ -43,4 +54,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+install_npm_deps
 echo "install-deps: done"
