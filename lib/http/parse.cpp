@@ -298,6 +298,7 @@ Result<void, ParseError> parse_request_params(Request& request, const Limits& li
     request.form = Params();
     request.files.clear();
     request.cookies.clear();
+    request.params_parsed = true;
 
     auto query = parse_urlencoded(request.query_string, limits);
     if (!query) {

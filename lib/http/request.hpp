@@ -72,6 +72,9 @@ struct Request {
     Params form;
     std::vector<UploadedFile> files;
     std::map<std::string, std::string, std::less<>> cookies;
+    /// Set by parse_request_params(): the front doors parse before the application sees the
+    /// request, so the application need not parse again.
+    bool params_parsed = false;
 
     /// Route parameters captured by the router (`<name>` segments).
     std::map<std::string, std::string, std::less<>> route_params;

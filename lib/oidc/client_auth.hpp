@@ -16,8 +16,8 @@ namespace canaille::oidc {
 inline constexpr std::string_view kClientSecretBasic = "client_secret_basic";
 inline constexpr std::string_view kClientSecretPost = "client_secret_post";
 inline constexpr std::string_view kAuthNone = "none";
-/// A client_assertion was sent (RFC 7523 §2.2); it resolves to client_secret_jwt or
-/// private_key_jwt once the assertion is verified (not implemented yet).
+/// A client_assertion was sent (RFC 7523 §2.2). authenticate_client refuses it with
+/// invalid_client: client_secret_jwt and private_key_jwt are not offered in discovery.
 inline constexpr std::string_view kJwtAssertion = "jwt_assertion";
 inline constexpr std::string_view kJwtBearerAssertionType =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
