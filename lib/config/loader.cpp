@@ -22,7 +22,8 @@ constexpr std::size_t kMaxFileBytes = 1024 * 1024;
 // Canaille's dotenv path, which operators may still have in their units.
 const std::vector<std::string> kIgnoredVariables = {"CANAILLE_CONFIG", "CANAILLE_ENV"};
 
-const std::vector<std::string> kSections = {"CANAILLE", "CANAILLE_SQL", "CANAILLE_OIDC"};
+const std::vector<std::string> kSections = {"CANAILLE", "CANAILLE_SQL", "CANAILLE_LDAP",
+                                            "CANAILLE_OIDC"};
 
 struct Override {
     std::vector<std::string> parts;
@@ -140,7 +141,8 @@ std::vector<Override> collect_overrides(Parser& parser, const std::vector<std::s
             std::string message = "unknown key " + dotted(parts);
             if (section_form &&
                 std::find(kSections.begin(), kSections.end(), parts.front()) == kSections.end()) {
-                message += " (sections are CANAILLE, CANAILLE_SQL and CANAILLE_OIDC)";
+                message +=
+                    " (sections are CANAILLE, CANAILLE_SQL, CANAILLE_LDAP and CANAILLE_OIDC)";
             }
             parser.errors().push_back(detail::env_error(name, std::move(message)));
             continue;

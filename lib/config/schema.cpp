@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The configuration schema: one table per section, each key with its reader. Reference §3
 // gives the names and defaults, §6 the ACL permissions.
+#include <cmath>
 #include <limits>
 
 #include "config/parser.hpp"
@@ -418,6 +419,96 @@ const std::vector<Field>& sql_fields() {
     return fields;
 }
 
+LdapSettings& ldap(Settings& s) { return *s.ldap; }
+
+/// A number of seconds that may be fractional or negative (Canaille's TIMEOUT: -1 = none).
+template <class Acc>
+Field seconds_key(std::string name, double min, Acc acc) {
+    return {std::move(name), Kind::scalar, [acc, min](Parser& p, const At& at, Settings& s) {
+                double v = 0;
+                if (!at.value.IsScalar() || !YAML::convert<double>::decode(at.value, v) ||
+                    !std::isfinite(v) || v < min) {
+                    p.error(at,
+                            at.path + ": expected a number of seconds, got " + describe(at.value));
+                    return;
+                }
+                acc(s) = v;
+            }};
+}
+
+void check_ldap(Parser& p, const std::string& path, Settings& s) {
+    const LdapSettings& l = *s.ldap;
+    if (!starts_with(l.uri, "ldap://") && !starts_with(l.uri, "ldaps://") &&
+        !starts_with(l.uri, "ldapi://")) {
+        p.error(path + ".URI", path + ".URI: expected ldap://, ldaps:// or ldapi://");
+    }
+    if (l.user_base.empty()) p.error(path + ".USER_BASE", path + ".USER_BASE is required");
+    if (l.group_base.empty()) p.error(path + ".GROUP_BASE", path + ".GROUP_BASE is required");
+    if (l.user_class.empty()) p.error(path + ".USER_CLASS", path + ".USER_CLASS: needs a class");
+    if (l.start_tls && !starts_with(l.uri, "ldap://")) {
+        p.error(path + ".START_TLS", path + ".START_TLS only applies to ldap:// URIs");
+    }
+}
+
+const std::vector<Field>& ldap_fields() {
+    static const std::vector<Field> fields = {
+        string_key(
+            "URI", [](Settings & s) -> auto& { return ldap(s).uri; }),
+        string_key(
+            "ROOT_DN", [](Settings & s) -> auto& { return ldap(s).root_dn; }),
+        string_key(
+            "BIND_DN", [](Settings & s) -> auto& { return ldap(s).bind_dn; }),
+        {"BIND_PW", Kind::string,
+         [](Parser& p, const At& at, Settings& s) {
+             std::optional<std::string> v;
+             if (p.read_optional_string(at, v)) ldap(s).bind_pw = Secret(v.value_or(""));
+         }},
+        seconds_key(
+            "TIMEOUT", -1, [](Settings & s) -> auto& { return ldap(s).timeout; }),
+        string_key(
+            "USER_BASE", [](Settings & s) -> auto& { return ldap(s).user_base; }),
+        {"USER_CLASS", Kind::list,
+         [](Parser& p, const At& at, Settings& s) {
+             // Canaille accepts one class name or a list.
+             if (at.value.IsScalar()) {
+                 std::string v;
+                 if (p.read_string(at, v)) ldap(s).user_class = {v};
+                 return;
+             }
+             p.read_string_list(at, ldap(s).user_class);
+         }},
+        string_key(
+            "USER_RDN", [](Settings & s) -> auto& { return ldap(s).user_rdn; }),
+        string_key(
+            "GROUP_BASE", [](Settings & s) -> auto& { return ldap(s).group_base; }),
+        string_key(
+            "GROUP_CLASS", [](Settings & s) -> auto& { return ldap(s).group_class; }),
+        string_key(
+            "GROUP_RDN", [](Settings & s) -> auto& { return ldap(s).group_rdn; }),
+        string_key(
+            "GROUP_NAME_ATTRIBUTE",
+            [](Settings & s) -> auto& { return ldap(s).group_name_attribute; }),
+        int_key(
+            "POOL_SIZE", 1, 1000, [](Settings & s) -> auto& { return ldap(s).pool_size; }),
+        duration_key(
+            "POOL_MAX_LIFETIME", 1,
+            [](Settings & s) -> auto& { return ldap(s).pool_max_lifetime; }),
+        int_key(
+            "POOL_RETRY_MAX", 0, 100, [](Settings & s) -> auto& { return ldap(s).pool_retry_max; }),
+        seconds_key(
+            "POOL_RETRY_DELAY", 0, [](Settings & s) -> auto& { return ldap(s).pool_retry_delay; }),
+        bool_key(
+            "START_TLS", [](Settings & s) -> auto& { return ldap(s).start_tls; }),
+        string_key(
+            "CA_CERT_FILE", [](Settings & s) -> auto& { return ldap(s).ca_cert_file; }),
+        string_key(
+            "CONFIG_URI", [](Settings & s) -> auto& { return ldap(s).config_uri; }),
+        string_key(
+            "SCHEMA_DIR", [](Settings & s) -> auto& { return ldap(s).schema_dir; }),
+    };
+    return fields;
+}
+
 const std::vector<Field>& oidc_fields() {
     static const std::vector<Field> fields = {
         bool_key(
@@ -509,6 +600,20 @@ const std::vector<Field>& root_fields() {
             "LOG_LEVEL", kLogLevels, [](Settings & s) -> auto& { return s.log_level; }),
         section("CANAILLE", core_fields(), check_core),
         section("CANAILLE_SQL", sql_fields(), check_sql),
+        [] {
+            Field f{"CANAILLE_LDAP", Kind::map, [](Parser& p, const At& at, Settings& s) {
+                        if (at.value.IsNull()) {
+                            s.ldap.reset();
+                            return;
+                        }
+                        if (!expect_map(p, at)) return;
+                        if (!s.ldap) s.ldap.emplace();
+                        p.parse_map(at.value, at.path, ldap_fields(), s);
+                        check_ldap(p, at.path, s);
+                    }};
+            f.children = &ldap_fields();
+            return f;
+        }(),
         section("CANAILLE_OIDC", oidc_fields()),
     };
     return fields;

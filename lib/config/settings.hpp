@@ -41,7 +41,7 @@ std::map<std::string, AclSettings> default_acl();
 /// [CANAILLE] (reference §3).
 struct CoreSettings {
     std::string name = "Canaille";
-    std::optional<std::string> database;  ///< sql | ldap (derived from the URI when unset)
+    std::optional<std::string> database;  ///< sql | ldap (see Settings::uses_ldap)
     std::string logo = "/static/img/canaille-head.svg";
     std::string favicon = "/static/img/canaille-c.svg";
     std::optional<std::string> theme;
@@ -83,6 +83,33 @@ struct SqlSettings {
     bool auto_migrate = true;
 };
 
+/// [CANAILLE_LDAP] (reference §3): present when the file has the section; with
+/// CANAILLE.DATABASE unset, its presence selects the LDAP store.
+struct LdapSettings {
+    std::string uri = "ldap://localhost";
+    std::string root_dn = "dc=example,dc=org";
+    std::string bind_dn = "cn=admin,dc=example,dc=org";
+    Secret bind_pw = Secret("admin");
+    double timeout = -1;    ///< seconds; < 0 = none
+    std::string user_base;  ///< required
+    std::vector<std::string> user_class = {"inetOrgPerson"};
+    std::string user_rdn = "uid";
+    std::string group_base;  ///< required
+    std::string group_class = "groupOfNames";
+    std::string group_rdn = "cn";
+    std::string group_name_attribute = "cn";
+    /// Accepted for Canaille compatibility; each worker holds one connection.
+    int pool_size = 10;
+    std::int64_t pool_max_lifetime = 600;
+    int pool_retry_max = 3;
+    double pool_retry_delay = 0.1;
+    // Ours:
+    bool start_tls = false;    ///< StartTLS on ldap:// URIs
+    std::string ca_cert_file;  ///< CA bundle for ldaps:// and StartTLS
+    std::string config_uri;    ///< where install() loads schemas (e.g. ldapi:///)
+    std::string schema_dir;    ///< where the .ldif schemas are; empty = installed copy
+};
+
 /// [CANAILLE_OIDC], only the keys that exist in this version are accepted.
 struct OidcSettings {
     bool enable_oidc = true;
@@ -112,7 +139,13 @@ struct Settings {
     std::string log_level = "INFO";
     CoreSettings canaille;
     SqlSettings sql;
+    std::optional<LdapSettings> ldap;
     OidcSettings oidc;
+    /// True when the LDAP store serves (CANAILLE.DATABASE: ldap, or unset with a
+    /// CANAILLE_LDAP section).
+    bool uses_ldap() const {
+        return canaille.database ? *canaille.database == "ldap" : ldap.has_value();
+    }
     /// Where the file came from, for messages ("" when built from defaults).
     std::string source_path;
 };
@@ -132,8 +165,8 @@ struct ConfigError {
 /// Loads `path` (YAML), applies environment overrides from `env` (name=value pairs,
 /// usually environ), validates, and returns every error found rather than the first.
 /// An empty `path` means defaults plus the environment. The environment beats the file:
-/// `SECTION__KEY[__SUB]` for CANAILLE, CANAILLE_SQL and CANAILLE_OIDC, `CANAILLE_<ROOT KEY>`
-/// for root keys (doc/configuration.md).
+/// `SECTION__KEY[__SUB]` for CANAILLE, CANAILLE_SQL, CANAILLE_LDAP and CANAILLE_OIDC,
+/// `CANAILLE_<ROOT KEY>` for root keys (doc/configuration.md).
 Result<Settings, std::vector<ConfigError>> load(const std::string& path,
                                                 const std::vector<std::string>& env);
 /// Same, from YAML text (tests).

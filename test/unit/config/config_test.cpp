@@ -301,8 +301,8 @@ TEST_CASE("unknown keys are errors located at the key", "[config]") {
     auto r = load_string("CANAILLE:\n  NAME: x\n  FOO: 1\n", {}, "canaille.yaml");
     CHECK(messages(r) == std::vector<std::string>{"canaille.yaml:3:3: unknown key CANAILLE.FOO"});
 
-    CHECK(messages(load_string("SECRET_KEY: x\nCANAILLE_LDAP:\n  URI: ldap://\n", {})) ==
-          std::vector<std::string>{"<string>:2:1: unknown key CANAILLE_LDAP"});
+    CHECK(messages(load_string("SECRET_KEY: x\nCANAILLE_SAML:\n  URI: x\n", {})) ==
+          std::vector<std::string>{"<string>:2:1: unknown key CANAILLE_SAML"});
     CHECK(messages(load_string("CANAILLE:\n  SMTP:\n      HOSTNAME: x\n", {})) ==
           std::vector<std::string>{"<string>:3:7: unknown key CANAILLE.SMTP.HOSTNAME"});
     CHECK(messages(load_string("CANAILLE:\n  name: x\n", {})) ==
@@ -457,9 +457,10 @@ TEST_CASE("environment errors name the variable", "[config]") {
           "Canaille");
     CHECK(messages(load_string("", {"CANAILLE_CANAILLE=x"})) ==
           std::vector<std::string>{"environment CANAILLE_CANAILLE: unknown key CANAILLE"});
-    CHECK(messages(load_string("", {"CANAILLE_LDAP__URI=x"})) ==
-          std::vector<std::string>{"environment CANAILLE_LDAP__URI: unknown key CANAILLE_LDAP.URI "
-                                   "(sections are CANAILLE, CANAILLE_SQL and CANAILLE_OIDC)"});
+    CHECK(messages(load_string("", {"CANAILLE_SAML__URI=x"})) ==
+          std::vector<std::string>{"environment CANAILLE_SAML__URI: unknown key CANAILLE_SAML.URI "
+                                   "(sections are CANAILLE, CANAILLE_SQL, CANAILLE_LDAP and "
+                                   "CANAILLE_OIDC)"});
     CHECK(messages(load_string("", {"CANAILLE_SQL__POOL_SIZE=[1"}))
               .front()
               .rfind("environment CANAILLE_SQL__POOL_SIZE: invalid value: ", 0) == 0);
@@ -701,4 +702,43 @@ TEST_CASE("hostile input is an error, never a crash", "[config]") {
         for (const auto& e : r.error()) CHECK_FALSE(e.format().empty());
     }
     CHECK(messages(load_string(inputs.front(), {})).front().rfind("<string>:", 0) == 0);
+}
+
+TEST_CASE("CANAILLE_LDAP selects the directory and checks its keys", "[config][ldap]") {
+    const std::string base =
+        "CANAILLE_LDAP:\n  USER_BASE: ou=users,dc=x\n  GROUP_BASE: ou=groups,dc=x\n";
+    auto s = ok(base +
+                    "  URI: ldaps://ldap.example.org\n  BIND_PW: s3cret\n  TIMEOUT: 2.5\n"
+                    "  USER_CLASS: posixAccount\n",
+                {});
+    REQUIRE(s.ldap);
+    CHECK(s.uses_ldap());
+    CHECK(s.ldap->uri == "ldaps://ldap.example.org");
+    CHECK(s.ldap->root_dn == "dc=example,dc=org");
+    CHECK(s.ldap->bind_pw.reveal() == "s3cret");
+    CHECK(s.ldap->timeout == 2.5);
+    CHECK(s.ldap->user_class == std::vector<std::string>{"posixAccount"});
+    CHECK(s.ldap->group_rdn == "cn");
+
+    // CANAILLE.DATABASE wins over the presence of the section.
+    CHECK_FALSE(ok("CANAILLE:\n  DATABASE: sql\n" + base, {}).uses_ldap());
+    CHECK_FALSE(ok("", {}).uses_ldap());
+    // The environment alone can configure it.
+    auto env = ok("", {"CANAILLE_LDAP__USER_BASE=ou=u,dc=x", "CANAILLE_LDAP__GROUP_BASE=ou=g,dc=x",
+                       "CANAILLE_LDAP__URI=ldapi:///"});
+    REQUIRE(env.ldap);
+    CHECK(env.ldap->uri == "ldapi:///");
+
+    CHECK(messages(load_string("CANAILLE_LDAP:\n  URI: ldap://x\n", {})) ==
+          std::vector<std::string>{"<string>: CANAILLE_LDAP.USER_BASE is required",
+                                   "<string>: CANAILLE_LDAP.GROUP_BASE is required"});
+    CHECK(messages(load_string(base + "  URI: http://x\n", {})) ==
+          std::vector<std::string>{
+              "<string>:4:3: CANAILLE_LDAP.URI: expected ldap://, ldaps:// or ldapi://"});
+    CHECK(messages(load_string(base + "  TIMEOUT: soon\n", {})) ==
+          std::vector<std::string>{
+              "<string>:4:12: CANAILLE_LDAP.TIMEOUT: expected a number of seconds, got \"soon\""});
+    CHECK(messages(load_string(base + "  URI: ldaps://x\n  START_TLS: true\n", {})) ==
+          std::vector<std::string>{
+              "<string>:5:3: CANAILLE_LDAP.START_TLS only applies to ldap:// URIs"});
 }
