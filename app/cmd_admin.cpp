@@ -43,7 +43,7 @@ std::unique_ptr<store::Store> open_configured_store(const GlobalOptions& global,
                                                     const Clock& clock) {
     auto settings = load_settings(global);
     if (!settings) return nullptr;
-    return store::open_store(settings->sql.database_uri, clock);
+    return app::open_configured_store(*settings, clock);
 }
 
 }  // namespace
@@ -94,9 +94,9 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& argv)
 
     try {
         SystemClock clock;
-        auto store = store::open_store(settings->sql.database_uri, clock);
+        auto store = open_configured_store(*settings, clock);
         store->check();
-        std::cout << "OK store (" << settings->sql.database_uri << ", schema version "
+        std::cout << "OK store (" << describe_store(*settings) << ", schema version "
                   << store->schema_version() << ")\n";
     } catch (const std::exception& e) {
         std::cout << "KO store: " << e.what() << "\n";

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "app/cli.hpp"
+#include "app/services.hpp"
 #include "store/store.hpp"
 #include "util/base64.hpp"
 #include "util/hash.hpp"
@@ -1267,7 +1268,7 @@ std::optional<std::string> read_stdin_bounded() {
 std::unique_ptr<store::Store> open_checked_store(const GlobalOptions& global, const Clock& clock) {
     auto settings = load_settings(global);
     if (!settings) return nullptr;
-    auto st = store::open_store(settings->sql.database_uri, clock);
+    auto st = open_configured_store(*settings, clock);
     st->check();
     return st;
 }

@@ -17,6 +17,7 @@
 #include "util/base64.hpp"
 #include "util/hash.hpp"
 #include "util/random.hpp"
+#include "util/secret.hpp"
 #include "util/strings.hpp"
 
 namespace canaille::app {
@@ -588,7 +589,7 @@ std::optional<Ctx> open(const GlobalOptions& global) {
     auto settings = load_settings(global);
     if (!settings) return std::nullopt;
     Ctx c;
-    c.store = store::open_store(settings->sql.database_uri, *c.clock);
+    c.store = open_configured_store(*settings, *c.clock);
     c.store->check();
     return c;
 }
@@ -866,8 +867,24 @@ int run_model(const std::string& verb, const GlobalOptions& global,
         ops.find = [&](const std::string& k) { return find_user(st, k); };
         ops.get = [&](const std::string& id) { return st.get_user(id); };
         ops.all = [&] { return st.list_users("", {0, st.count_users("")}); };
-        ops.create = [&](model::User& u) { return st.create_user(u); };
-        ops.update = [&](model::User& u) { return st.update_user(u); };
+        // A directory hashes passwords itself (LDAP Password Modify): after the save, the
+        // cleartext goes to the store, which ignores the local hash the attribute set.
+        const auto password_arg = args.values("password");
+        const auto set_directory_password = [&](model::User& u, bool created) {
+            if (password_arg.empty() || password_arg.back().empty()) return store::Status::ok;
+            auto st_pw = st.set_password(u, Secret(password_arg.back()));
+            if (!st_pw || *st_pw == store::Status::ok) return store::Status::ok;
+            if (created) (void)st.delete_user(u.id);  // nothing half-written
+            return *st_pw;
+        };
+        ops.create = [&, set_directory_password](model::User& u) {
+            auto status = st.create_user(u);
+            return status == store::Status::ok ? set_directory_password(u, true) : status;
+        };
+        ops.update = [&, set_directory_password](model::User& u) {
+            auto status = st.update_user(u);
+            return status == store::Status::ok ? set_directory_password(u, false) : status;
+        };
         ops.remove = [&](const std::string& id) { return st.delete_user(id); };
         ops.before_save = [&](model::User& u, const Args& a, bool creating) {
             if (creating && u.user_name.empty()) throw UsageError("--user-name is required");

@@ -42,9 +42,10 @@ Development server (HTTP/1.1, single process) serving the application and assets
 /// Creates or migrates the schema when CANAILLE_SQL.AUTO_MIGRATE is on (once, before any
 /// worker forks, so workers never race on migrations).
 void auto_migrate(const config::Settings& settings) {
-    if (!settings.sql.auto_migrate) return;
+    // An LDAP directory is installed by `canaille install` (schemas need cn=config rights).
+    if (settings.uses_ldap() || !settings.sql.auto_migrate) return;
     SystemClock clock;
-    auto store = store::open_store(settings.sql.database_uri, clock);
+    auto store = open_configured_store(settings, clock);
     store->install();
 }
 

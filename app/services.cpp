@@ -42,6 +42,43 @@ std::string assets_dir() {
                     CANAILLE_SOURCE_ROOT "/assets");
 }
 
+std::string ldap_schemas_dir() {
+    return find_dir("CANAILLE_LDAP_SCHEMA_DIR", CANAILLE_DATADIR "/ldap-schemas",
+                    CANAILLE_SOURCE_ROOT "/ldap-schemas");
+}
+
+std::unique_ptr<store::Store> open_configured_store(const config::Settings& settings,
+                                                    const Clock& clock) {
+    if (!settings.uses_ldap()) return store::open_store(settings.sql.database_uri, clock);
+    if (!settings.ldap) {
+        throw store::StoreError("CANAILLE.DATABASE is ldap but there is no CANAILLE_LDAP section");
+    }
+    const auto& l = *settings.ldap;
+    store::LdapOptions o;
+    o.uri = l.uri;
+    o.root_dn = l.root_dn;
+    o.bind_dn = l.bind_dn;
+    o.bind_pw = l.bind_pw;
+    o.timeout = l.timeout;
+    o.user_base = l.user_base;
+    o.user_class = l.user_class;
+    o.user_rdn = l.user_rdn;
+    o.group_base = l.group_base;
+    o.group_class = l.group_class;
+    o.group_rdn = l.group_rdn;
+    o.group_name_attribute = l.group_name_attribute;
+    o.start_tls = l.start_tls;
+    o.ca_file = l.ca_cert_file;
+    o.config_uri = l.config_uri;
+    o.schema_dir = l.schema_dir.empty() ? ldap_schemas_dir() : l.schema_dir;
+    return store::open_ldap_store(o, clock);
+}
+
+std::string describe_store(const config::Settings& settings) {
+    if (!settings.uses_ldap() || !settings.ldap) return settings.sql.database_uri;
+    return settings.ldap->uri + " " + settings.ldap->root_dn;
+}
+
 std::vector<account::AclRule> acl_rules(const config::Settings& settings) {
     std::vector<account::AclRule> rules;
     for (const auto& [name, acl] : settings.canaille.acl) {
@@ -94,7 +131,7 @@ std::unique_ptr<Services> build_services(config::Settings settings, KeyPolicy ke
     log::set_level(parse_level(settings.log_level));
     s->clock = std::make_unique<SystemClock>();
     s->acl = acl_rules(settings);
-    s->store = store::open_store(settings.sql.database_uri, *s->clock);
+    s->store = open_configured_store(settings, *s->clock);
     s->views = std::make_unique<view::Renderer>(views_dir());
     s->settings = std::move(settings);
     return s;

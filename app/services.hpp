@@ -22,6 +22,16 @@ namespace canaille::app {
 /// the installed data dir, else the source tree the binary was built from.
 std::string views_dir();
 std::string assets_dir();
+/// Where the LDAP schemas (.ldif) are: CANAILLE_LDAP_SCHEMA_DIR, the installed copy, or the
+/// source tree.
+std::string ldap_schemas_dir();
+
+/// Opens the store the settings name: the LDAP directory of CANAILLE_LDAP when
+/// settings.uses_ldap(), else CANAILLE_SQL.DATABASE_URI. Throws store::StoreError.
+std::unique_ptr<store::Store> open_configured_store(const config::Settings& settings,
+                                                    const Clock& clock);
+/// A human description of that store for messages (never a password).
+std::string describe_store(const config::Settings& settings);
 
 /// Everything a worker needs, built once per process.
 struct Services {

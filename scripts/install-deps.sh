@@ -9,6 +9,7 @@ meson ninja-build pkg-config g++ clang-format
 libfcgi-dev spawn-fcgi libboost-dev libssl-dev libcpp-jwt-dev libsqlite3-dev
 libctemplate-dev rapidjson-dev libyaml-cpp-dev libargon2-dev libcurl4-openssl-dev
 libsystemd-dev catch2 libpqxx-dev postgresql
+slapd ldap-utils libldap-dev
 nginx wrk curl python3 sqlite3 openssl
 python3-authlib python3-requests apache2 libapache2-mod-auth-openidc
 "
@@ -51,8 +52,28 @@ fi
 
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own slapd (test/fixtures/slapd_server.cpp) and never use the
+# system one. Installing the package starts a system slapd on port 389: when this run is
+# what installs it, stop and disable that service afterwards; a slapd that was already
+# there is somebody else's and is left alone.
+stop_system_slapd=no
+case " $missing " in
+    *" slapd "*)
+        if ! pidof slapd >/dev/null 2>&1; then
+            stop_system_slapd=yes
+        fi
+        ;;
+esac
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ "$stop_system_slapd" = yes ]; then
+    if [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now slapd >/dev/null 2>&1 || true
+    else
+        $SUDO invoke-rc.d slapd stop >/dev/null 2>&1 || true
+        $SUDO update-rc.d slapd disable >/dev/null 2>&1 || true
+    fi
+fi
 install_npm_deps
 echo "install-deps: done"

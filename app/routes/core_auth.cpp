@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "app/accounts.hpp"
 #include "app/web_app.hpp"
 #include "auth/password.hpp"
 #include "util/log.hpp"
@@ -13,23 +14,7 @@ namespace canaille::app {
 namespace {
 
 constexpr std::string_view kLoginFailed = "Login failed, please check your credentials.";
-constexpr std::size_t kMaxLoginLength = 256;
-constexpr std::size_t kMaxPasswordBytes = 4096;
 constexpr auto kLockoutWindow = std::chrono::seconds(600);
-
-/// Finds the account a login names, trying each LOGIN_ATTRIBUTES entry in order.
-std::optional<model::User> find_account(Services& s, std::string_view login) {
-    for (const auto& attr : s.settings.canaille.login_attributes) {
-        std::optional<model::User> u;
-        if (attr == "user_name") {
-            u = s.store->get_user_by_name(login);
-        } else if (attr == "emails") {
-            u = s.store->get_user_by_email(login);
-        }
-        if (u) return u;
-    }
-    return std::nullopt;
-}
 
 /// Intruder lockout (reference §7): after n recent failures the next attempt must wait
 /// min(2·2^(n−1), 600) s from the last failure. Returns the seconds still to wait.
@@ -69,15 +54,15 @@ class LoginRoute {
         if (login.empty() || password.empty()) {
             return form(ctx, login, "Please enter your login and your password.", 200);
         }
-        if (login.size() > kMaxLoginLength || password.size() > kMaxPasswordBytes) {
+        if (login.size() > kMaxLoginBytes || password.size() > kMaxPasswordBytes) {
             return form(ctx, "", std::string(kLoginFailed), 200);
         }
         const auto remote = ctx.request().remote_addr;
 
         auto user = find_account(s_, login);
-        if (!user || !user->password) {
-            auth::verify_dummy(password, s_.argon2);
-            log::security("failed login for an unknown or password-less account from " + remote);
+        if (!user) {
+            (void)check_account_password(s_, nullptr, password);
+            log::security("failed login for an unknown account from " + remote);
             return form(ctx, login, std::string(kLoginFailed), 200);
         }
         const auto now = ctx.now();
@@ -89,22 +74,36 @@ class LoginRoute {
                     200);
             }
         }
-        const auto verdict = auth::verify_password(*user->password, password, s_.argon2);
-        if (verdict == auth::Verify::mismatch) {
-            record_failure(*user, now);
-            log::security("failed login for " + user->user_name + " from " + remote);
-            return form(ctx, login, std::string(kLoginFailed), 200);
+        const auto checked = check_account_password(s_, &*user, password);
+        using store::PasswordVerdict;
+        switch (checked.verdict) {
+            case PasswordVerdict::mismatch:
+                record_failure(*user, now);
+                log::security("failed login for " + user->user_name + " from " + remote);
+                return form(ctx, login, std::string(kLoginFailed), 200);
+            case PasswordVerdict::locked:
+                log::security("refused login for locked account " + user->user_name + " from " +
+                              remote);
+                return form(ctx, login, "Your account has been locked.", 200);
+            case PasswordVerdict::expired:
+                log::security("refused login with an expired password for " + user->user_name +
+                              " from " + remote);
+                return form(ctx, login,
+                            "Your password has expired. Please ask an administrator to reset it.",
+                            200);
+            case PasswordVerdict::must_change:
+                // The directory reset it (ppolicy pwdReset): the sign-in stands, as in Canaille.
+                log::security("login with a password to change for " + user->user_name);
+                break;
+            case PasswordVerdict::ok:
+                break;
         }
         if (user->locked(now)) {
             log::security("refused login for locked account " + user->user_name + " from " +
                           remote);
             return form(ctx, login, "Your account has been locked.", 200);
         }
-        if (verdict == auth::Verify::ok_needs_rehash ||
-            !user->password_failure_timestamps.empty()) {
-            if (verdict == auth::Verify::ok_needs_rehash) {
-                user->password = auth::hash_password(password, s_.argon2);
-            }
+        if (checked.rehashed || !user->password_failure_timestamps.empty()) {
             user->password_failure_timestamps.clear();
             if (s_.store->update_user(*user) != store::Status::ok) {
                 log::warning("could not update the password hash of " + user->user_name);

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "store/ldap/ldap_store.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "util/strings.hpp"
@@ -46,6 +47,15 @@ std::unique_ptr<Store> open_sqlite(std::string_view uri, std::string_view rest,
     return std::make_unique<SqliteStore>(std::string(path), clock);
 }
 
+/// LDAP needs a bind DN, bases and classes besides the URI: it is opened from the
+/// CANAILLE_LDAP settings through open_ldap_store, never from a bare URI.
+std::unique_ptr<Store> refuse_ldap(std::string_view uri, std::string_view, const Clock&) {
+    throw StoreError("unsupported database URI scheme '" +
+                     std::string(uri.substr(0, uri.find(':'))) +
+                     "': LDAP is not opened from a database URI; configure it in the "
+                     "CANAILLE_LDAP section (URI, ROOT_DN, BIND_DN, USER_BASE, GROUP_BASE...)");
+}
+
 using Opener = std::unique_ptr<Store> (*)(std::string_view uri, std::string_view rest,
                                           const Clock& clock);
 
@@ -56,9 +66,9 @@ struct Backend {
 
 // A new backend adds one line here (PostgreSQL: "postgresql", LDAP: "ldap", "ldaps").
 constexpr std::array kBackends = {
-    Backend{"sqlite", &open_sqlite},
-    Backend{"postgresql", &open_postgres},
-    Backend{"postgres", &open_postgres},
+    Backend{"sqlite", &open_sqlite},     Backend{"postgresql", &open_postgres},
+    Backend{"postgres", &open_postgres}, Backend{"ldap", &refuse_ldap},
+    Backend{"ldaps", &refuse_ldap},      Backend{"ldapi", &refuse_ldap},
 };
 
 }  // namespace
@@ -74,7 +84,11 @@ std::unique_ptr<Store> open_store(std::string_view uri, const Clock& clock) {
         if (iequals(backend.scheme, scheme)) return backend.open(uri, uri.substr(colon + 1), clock);
     }
     throw StoreError("unsupported database URI scheme '" + std::string(scheme) +
-                     "' (supported: sqlite, postgresql)");
+                     "' (supported: sqlite, postgresql; LDAP through CANAILLE_LDAP)");
+}
+
+std::unique_ptr<Store> open_ldap_store(const LdapOptions& options, const Clock& clock) {
+    return std::make_unique<LdapStore>(options, clock);
 }
 
 }  // namespace canaille::store

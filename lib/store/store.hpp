@@ -19,6 +19,7 @@
 #include "model/token.hpp"
 #include "model/user.hpp"
 #include "util/clock.hpp"
+#include "util/secret.hpp"
 
 namespace canaille::store {
 
@@ -53,6 +54,15 @@ struct StoreError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// What a store that checks passwords itself (LDAP: a bind with the ppolicy control) says.
+enum class PasswordVerdict {
+    ok,           ///< right password
+    mismatch,     ///< wrong password, or the account has none
+    locked,       ///< the directory locked the account (ppolicy accountLocked)
+    expired,      ///< the password expired (ppolicy passwordExpired)
+    must_change,  ///< right password, but it was reset and must be changed (changeAfterReset)
+};
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -85,6 +95,23 @@ class Store {
     /// numbers; empty query = everyone. Ordered by user_name.
     virtual std::vector<model::User> list_users(std::string_view query, Page page) = 0;
     virtual std::size_t count_users(std::string_view query) = 0;
+
+    /// Stores that verify passwords themselves (LDAP binds as the user) answer here; the
+    /// others return nullopt and the caller checks `user.password` with auth::verify_password.
+    virtual std::optional<PasswordVerdict> check_password(const model::User& user,
+                                                          std::string_view password) {
+        (void)user;
+        (void)password;
+        return std::nullopt;
+    }
+    /// Stores that hash passwords themselves (LDAP Password Modify, RFC 3062) set it and
+    /// return the outcome (not_found for an unknown user); the others return nullopt and the
+    /// caller stores auth::hash_password's result in `user.password` through update_user.
+    virtual std::optional<Status> set_password(const model::User& user, const Secret& password) {
+        (void)user;
+        (void)password;
+        return std::nullopt;
+    }
 
     // ---- groups ----
     /// already_exists when display_name is taken. Members and owner are user ids.
@@ -209,6 +236,34 @@ class Store {
     /// token, as in Canaille), replay records with expires <= now.
     virtual PurgeCounts purge_expired(TimePoint now) = 0;
 };
+
+/// The LDAP backend's settings (CANAILLE_LDAP, reference §3).
+struct LdapOptions {
+    std::string uri = "ldap://localhost";  ///< ldap://, ldaps:// or ldapi://
+    std::string root_dn = "dc=example,dc=org";
+    /// Empty with an ldapi:// URI = SASL EXTERNAL (the peer credentials of the process).
+    std::string bind_dn = "cn=admin,dc=example,dc=org";
+    Secret bind_pw = Secret("admin");
+    double timeout = -1;  ///< seconds, network and operations; < 0 = none
+    std::string user_base;
+    std::vector<std::string> user_class = {"inetOrgPerson"};
+    std::string user_rdn = "uid";
+    std::string group_base;
+    std::string group_class = "groupOfNames";
+    std::string group_rdn = "cn";
+    std::string group_name_attribute = "cn";
+    bool start_tls = false;  ///< StartTLS on ldap:// (remote directories)
+    std::string ca_file;     ///< CA bundle for ldaps:// and StartTLS; empty = system store
+    /// Where `install` loads schemas into cn=config: empty = the URI above with the bind
+    /// above; "ldapi:///" (or a path-encoded ldapi URI) = SASL EXTERNAL as the local root.
+    std::string config_uri;
+    /// Directory holding oauth2-openldap.ldif and canaille-cpp.ldif for `install`.
+    std::string schema_dir;
+};
+
+/// Opens an LDAP store (does not connect until the first operation). Throws StoreError
+/// on options that cannot work (no USER_BASE, a bad URI).
+std::unique_ptr<Store> open_ldap_store(const LdapOptions& options, const Clock& clock);
 
 /// Opens the backend named by a database URI: "sqlite:///abs/path.sqlite",
 /// "sqlite:relative.sqlite" or "sqlite::memory:". Throws StoreError on failure.
