@@ -9,12 +9,17 @@
 #include <rapidjson/document.h>
 
 #include "app/routes/admin_common.hpp"
+#include "app/routes/oidc_common.hpp"
+#include "app/routes/oidc_issue.hpp"
 #include "app/web_app.hpp"
 #include "util/log.hpp"
 #include "util/random.hpp"
 
 namespace canaille::app {
 namespace {
+
+/// Lifetime of the access tokens the admin page issues (Canaille: one hour).
+constexpr std::int64_t kAdminTokenLifetime = 3600;
 
 using model::Client;
 
@@ -451,6 +456,23 @@ class ClientsRoute {
                           c->client_id);
             return ctx.redirect(self + "?secret=1", 303);
         }
+        if (action == "new-access-token") {
+            // Canaille's admin shortcut: a one-hour access token for the client itself (no
+            // subject), shown once and never stored in clear.
+            Grant grant;
+            grant.scopes = c->scope;
+            grant.scopes.erase(std::remove(grant.scopes.begin(), grant.scopes.end(), "openid"),
+                               grant.scopes.end());
+            auto issued =
+                issue_tokens(s_, *c, std::move(grant), ctx.now(),
+                             oidc_routes::issuer(s_.settings, ctx.request()), kAdminTokenLifetime);
+            log::security(ctx.user()->user_name + " issued an access token for the OIDC client " +
+                          c->client_id);
+            return form_page(ctx, *c, false, {},
+                             "A new access token has been issued; it is shown only once and "
+                             "expires in one hour.",
+                             200, issued.access_token);
+        }
         if (action == "confirm-delete") {
             view::Dict d;
             d.set("TITLE", "Delete a client");
@@ -514,7 +536,8 @@ class ClientsRoute {
 
     http::Response form_page(Context& ctx, const Client& c, bool add,
                              const std::vector<std::pair<std::string, std::string>>& errors,
-                             const std::string& notice, int status) {
+                             const std::string& notice, int status,
+                             const std::string& new_access_token = "") {
         view::Dict d;
         d.set("TITLE", add ? "Add a client" : "Edit a client");
         d.set("LIST_URL", ctx.request().url_for("/admin/client/"));
@@ -522,6 +545,11 @@ class ClientsRoute {
             view::Dict n;
             n.set("TEXT", notice);
             d.add_section("NOTICE", std::move(n));
+        }
+        if (!new_access_token.empty()) {
+            view::Dict t;
+            t.set("TOKEN", new_access_token);
+            d.add_section("NEW_ACCESS_TOKEN", std::move(t));
         }
         for (const auto& [field, message] : errors) {
             if (!field.empty()) continue;

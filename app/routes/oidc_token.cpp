@@ -5,7 +5,9 @@
 // refresh tokens are random and stored hashed.
 #include <chrono>
 
+#include "app/accounts.hpp"
 #include "app/routes/oidc_common.hpp"
+#include "app/routes/oidc_issue.hpp"
 #include "app/web_app.hpp"
 #include "auth/password.hpp"
 #include "jose/jws.hpp"
@@ -21,24 +23,6 @@ namespace {
 
 using oidc::Errc;
 using oidc::Error;
-
-constexpr std::size_t kMaxLoginBytes = 256;
-constexpr std::size_t kMaxPasswordBytes = 4096;
-
-/// What a grant resolved to: who the tokens are for and what goes in them.
-struct Grant {
-    std::optional<model::User> user;  ///< empty for client_credentials
-    oidc::Scopes scopes;
-    bool refresh = false;  ///< issue a refresh token
-    std::optional<std::string> authorization_code_id;
-    std::optional<std::string> parent_token_id;
-    // ID token claims (OIDC Core §2), used when the scopes hold openid and a user is set.
-    std::optional<TimePoint> auth_time;
-    std::optional<std::string> nonce;
-    std::optional<std::string> acr;
-    std::vector<std::string> amr;
-    std::optional<std::string> sid;
-};
 
 bool has_grant(const model::Client& client, std::string_view grant) {
     return std::find(client.grant_types.begin(), client.grant_types.end(), grant) !=
@@ -201,15 +185,18 @@ class TokenEndpoint {
         if (login.size() > kMaxLoginBytes || password.size() > kMaxPasswordBytes) {
             return unexpected(refused);
         }
-        auto user = find_account(login);
-        if (!user || !user->password) {
-            auth::verify_dummy(password, s_.argon2);
+        auto user = find_account(s_, login);
+        const auto checked = check_account_password(s_, user ? &*user : nullptr, password);
+        if (!user || (checked.verdict != store::PasswordVerdict::ok &&
+                      checked.verdict != store::PasswordVerdict::must_change)) {
+            if (user) {
+                log::security("password grant failed for " + user->user_name + " (client " +
+                              client.client_id + ")");
+            }
             return unexpected(refused);
         }
-        if (auth::verify_password(*user->password, password, s_.argon2) == auth::Verify::mismatch) {
-            log::security("password grant failed for " + user->user_name + " (client " +
-                          client.client_id + ")");
-            return unexpected(refused);
+        if (checked.rehashed && s_.store->update_user(*user) != store::Status::ok) {
+            log::warning("could not update the password hash of " + user->user_name);
         }
         const auto now = ctx.now();
         if (auto active = oidc::check_subject_active(&*user, now); !active) {
@@ -224,101 +211,10 @@ class TokenEndpoint {
         return g;
     }
 
-    std::optional<model::User> find_account(std::string_view login) {
-        for (const auto& attr : s_.settings.canaille.login_attributes) {
-            std::optional<model::User> u;
-            if (attr == "user_name") {
-                u = s_.store->get_user_by_name(login);
-            } else if (attr == "emails") {
-                u = s_.store->get_user_by_email(login);
-            }
-            if (u) return u;
-        }
-        return std::nullopt;
-    }
-
-    std::string sign(const model::Client& client, const std::string& payload, std::string_view typ,
-                     std::string& alg_out) {
-        const auto choice = oidc::choose_signing_key(s_.keys, client.id_token_signed_response_alg);
-        if (!choice) throw std::runtime_error("no active private key can sign tokens");
-        auto jws = jose::sign(*choice->key, choice->alg, payload, typ);
-        if (!jws) throw std::runtime_error("token signing failed: " + jws.error());
-        alg_out = choice->alg;
-        return std::move(*jws);
-    }
-
     /// Issues the access token (and refresh and ID tokens) and records it.
     oidc::TokenResponse issue(Context& ctx, const model::Client& client, Grant grant) {
-        const auto now = ctx.now();
-        const auto& oidc_settings = s_.settings.oidc;
-        const auto iss = oidc_routes::issuer(s_.settings, ctx.request());
-
-        model::Token token;
-        token.token_id = random_uuid();
-        token.client_id = client.client_id;
-        if (grant.user) token.subject = grant.user->id;
-        token.scope = grant.scopes;
-        token.issue_date = now;
-        token.lifetime = oidc_settings.access_token_lifetime;
-        token.audience = client.audience;
-        token.authorization_code_id = grant.authorization_code_id;
-        token.parent_token_id = grant.parent_token_id;
-
-        oidc::AccessTokenInput at;
-        at.issuer = iss;
-        if (grant.user) at.subject = grant.user->user_name;
-        at.client_id = client.client_id;
-        at.audience = client.audience;
-        at.jti = token.token_id;
-        at.issued_at = now;
-        at.lifetime = Seconds(token.lifetime);
-        at.scopes = grant.scopes;
-        at.auth_time = grant.auth_time;
-        std::string alg;
-        oidc::TokenResponse response;
-        response.access_token =
-            sign(client, oidc::access_token_payload(at), oidc::kAccessTokenTyp, alg);
-        response.expires_in = token.lifetime;
-        response.scope = grant.scopes;
-        token.access_token_hash = sha256_hex(response.access_token);
-        if (grant.refresh) {
-            response.refresh_token = random_token(32);
-            token.refresh_token_hash = sha256_hex(*response.refresh_token);
-        }
-        if (grant.user && oidc::has_scope(grant.scopes, "openid")) {
-            response.id_token = id_token(client, grant, iss, now, response.access_token);
-        }
-        if (const auto st = s_.store->create_token(token); st != store::Status::ok) {
-            throw store::StoreError("could not store the token: " +
-                                    std::string(store::to_string(st)));
-        }
-        return response;
-    }
-
-    std::string id_token(const model::Client& client, const Grant& grant, const std::string& iss,
-                         TimePoint now, const std::string& access_token) {
-        const auto choice = oidc::choose_signing_key(s_.keys, client.id_token_signed_response_alg);
-        if (!choice) throw std::runtime_error("no active private key can sign tokens");
-        const oidc::ClaimSource source{*grant.user,
-                                       oidc_routes::group_names(*s_.store, *grant.user), ""};
-        oidc::IdTokenInput in;
-        in.issuer = iss;
-        in.subject = grant.user->user_name;
-        in.audience = client.client_id;
-        in.auth_time = grant.auth_time;
-        in.nonce = grant.nonce;
-        in.acr = grant.acr;
-        in.amr = grant.amr;
-        in.sid = grant.sid;
-        in.issued_at = now;
-        in.lifetime = Seconds(s_.settings.oidc.id_token_lifetime);
-        in.alg = choice->alg;
-        in.access_token = access_token;
-        in.extra_claims = oidc::scope_claims_members(source, grant.scopes);
-        auto jws =
-            jose::sign(*choice->key, choice->alg, oidc::id_token_payload(in), oidc::kIdTokenTyp);
-        if (!jws) throw std::runtime_error("ID token signing failed: " + jws.error());
-        return std::move(*jws);
+        return issue_tokens(s_, client, std::move(grant), ctx.now(),
+                            oidc_routes::issuer(s_.settings, ctx.request()));
     }
 
     Services& s_;

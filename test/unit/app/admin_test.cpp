@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The OIDC admin pages (reference §1b "clients.py", "tokens.py") through the whole pipeline:
 // manage_oidc on every route and action, CSRF, validation, compare-and-swap, cascades.
+#include <algorithm>
+
 #include "harness.hpp"
 #include "model/consent.hpp"
 #include "model/group.hpp"
+#include "util/hash.hpp"
 #include "util/random.hpp"
 
 using namespace canaille;
@@ -90,8 +93,8 @@ TEST_CASE("admin: anonymous people go to sign-in, others get 403 everywhere", "[
     const auto about = h.request("GET", "/about").body;
     CHECK_FALSE(contains(about, "/admin/client/"));  // no nav link without manage_oidc
     const auto csrf = Harness::csrf_in(about);
-    const std::vector<std::string> actions = {"edit", "new-client-secret", "confirm-delete",
-                                              "delete"};
+    const std::vector<std::string> actions = {"edit", "new-client-secret", "new-access-token",
+                                              "confirm-delete", "delete"};
     for (const auto& [method, path] : routes) {
         INFO(method << " " << path);
         CHECK(
@@ -327,8 +330,27 @@ TEST_CASE("admin: edit, compare-and-swap, secret renewal, CSRF", "[app][admin][c
         CHECK(c.client_secret->size() == 48);
         CHECK_FALSE(c.client_secret_expires_at);
     }
+    SECTION("a one-hour access token for the client, shown once") {
+        const auto before = h.store().count_tokens("");
+        const auto r = h.request("POST", "/admin/client/edit/app",
+                                 form({{"csrf_token", csrf}, {"action", "new-access-token"}}));
+        REQUIRE(r.status == 200);
+        const auto start = r.body.find("readonly rows=\"4\">");
+        REQUIRE(start != std::string::npos);
+        const auto from = start + std::string("readonly rows=\"4\">").size();
+        const auto token = r.body.substr(from, r.body.find('<', from) - from);
+        CHECK(std::count(token.begin(), token.end(), '.') == 2);  // a JWS
+        REQUIRE(h.store().count_tokens("") == before + 1);
+        const auto stored = h.store().get_token_by_access_hash(sha256_hex(token));
+        REQUIRE(stored);
+        CHECK(stored->client_id == "app");
+        CHECK_FALSE(stored->subject);
+        CHECK(stored->lifetime == 3600);
+        CHECK_FALSE(stored->refresh_token_hash);
+    }
     SECTION("CSRF refused on every action") {
-        for (const auto* a : {"edit", "new-client-secret", "confirm-delete", "delete"}) {
+        for (const auto* a :
+             {"edit", "new-client-secret", "new-access-token", "confirm-delete", "delete"}) {
             INFO(a);
             CHECK(h.request("POST", "/admin/client/edit/app",
                             form({{"csrf_token", "bad"}, {"action", a}, {"client_name", "Z"}}))
