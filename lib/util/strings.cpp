@@ -52,6 +52,58 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     }
 }
 
+namespace {
+
+/// The simple lower-case mapping of the letters fold_case covers; others unchanged.
+char32_t fold_char(char32_t c) {
+    if (c < 0x80) return (c >= U'A' && c <= U'Z') ? c + 0x20 : c;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
+    // Latin Extended-A: upper case on the even code point in two runs, on the odd one in
+    // the two others (U+0130, dotted I, has no simple one-to-one folding).
+    if (c >= 0x100 && c <= 0x137 && c != 0x130) return c | 1U;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c & 1U) ? c + 1 : c;
+    if (c >= 0x14A && c <= 0x177) return c | 1U;
+    if (c == 0x178) return 0xFF;
+    if (c == 0x386) return 0x3AC;
+    if (c >= 0x388 && c <= 0x38A) return c + 0x25;
+    if (c == 0x38C) return 0x3CC;
+    if (c == 0x38E || c == 0x38F) return c + 0x3F;
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;
+    if (c == 0x3C2) return 0x3C3;  // final sigma
+    if (c >= 0x410 && c <= 0x42F) return c + 0x20;
+    if (c >= 0x400 && c <= 0x40F) return c + 0x50;
+    return c;
+}
+
+}  // namespace
+
+std::string fold_case(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        if (b < 0x80) {
+            out += static_cast<char>(fold_char(b));
+        } else if ((b & 0xE0) == 0xC0 && i + 1 < text.size() &&
+                   (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80) {
+            const char32_t c =
+                ((b & 0x1FU) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3FU);
+            if (c < 0x80) {  // overlong: not a character, keep the bytes
+                out += text.substr(i, 2);
+            } else {
+                // Every folded letter is below U+0800: two bytes again.
+                const char32_t f = fold_char(c);
+                out += static_cast<char>(0xC0 | (f >> 6));
+                out += static_cast<char>(0x80 | (f & 0x3F));
+            }
+            ++i;
+        } else {
+            out += static_cast<char>(b);
+        }
+    }
+    return out;
+}
+
 bool valid_utf8(std::string_view s) {
     std::size_t i = 0;
     const std::size_t n = s.size();

@@ -317,6 +317,21 @@ const std::vector<std::string> kNoValues;
 
 }  // namespace
 
+Status status_of(Rc rc) {
+    switch (rc) {
+        case Rc::success:
+            return Status::ok;
+        case Rc::no_such_object:
+            return Status::not_found;
+        case Rc::already_exists:
+            return Status::already_exists;
+        case Rc::assertion_failed:
+            return Status::conflict;
+        default:
+            return Status::invalid;
+    }
+}
+
 bool AttrLess::operator()(std::string_view a, std::string_view b) const {
     const std::size_t n = std::min(a.size(), b.size());
     for (std::size_t i = 0; i < n; ++i) {
@@ -380,6 +395,40 @@ auto Connection::with_handle(const char* what, std::string_view dn, F&& op) {
     }
 }
 
+namespace {
+/// Reads the cookie of the Simple Paged Results response control (RFC 2696 §2) from the
+/// final message of a search; an empty cookie = the last page. False when the server
+/// sent no page control (it ignored the non-critical request: the page was everything).
+bool next_page_cookie(LDAP* ld, LDAPMessage* res, std::string& cookie, int& rc) {
+    cookie.clear();
+    rc = LDAP_SUCCESS;
+    int err = LDAP_SUCCESS;
+    LDAPControl** raw_ctrls = nullptr;
+    int r = ldap_parse_result(ld, res, &err, nullptr, nullptr, nullptr, &raw_ctrls, 0);
+    ControlsPtr ctrls(raw_ctrls);
+    if (r != LDAP_SUCCESS) {
+        rc = r;
+        return false;
+    }
+    LDAPControl* pr = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls.get(), nullptr);
+    if (pr == nullptr) return false;
+    ber_int_t estimate = 0;
+    berval next{};
+    r = ldap_parse_pageresponse_control(ld, pr, &estimate, &next);
+    if (r != LDAP_SUCCESS) {
+        rc = r;
+        return false;
+    }
+    if (next.bv_val != nullptr) {
+        cookie.assign(next.bv_val, next.bv_len);
+        ber_memfree(next.bv_val);
+    }
+    return true;
+}
+}  // namespace
+
+void Connection::set_page_size(int entries) { page_size_ = entries > 0 ? entries : kPageSize; }
+
 std::vector<Entry> Connection::search(std::string_view base, Scope scope, std::string_view filter,
                                       const std::vector<std::string>& attrs, int size_limit) {
     const std::string base_s(base);
@@ -389,21 +438,60 @@ std::vector<Entry> Connection::search(std::string_view base, Scope scope, std::s
     const int ldap_scope = scope == Scope::base  ? LDAP_SCOPE_BASE
                            : scope == Scope::one ? LDAP_SCOPE_ONELEVEL
                                                  : LDAP_SCOPE_SUBTREE;
+    // An unbounded search is read in pages (RFC 2696), so a server-side size limit on the
+    // bind identity does not apply to each request; whatever limit still cuts the result
+    // (slapd's size.prtotal, by default the hard limit) is an error, never a short list.
     auto [rc, diag] = with_handle("search", base, [&](LDAP* ld, std::string& d) {
         out.clear();
-        LDAPMessage* raw = nullptr;
-        int r = ldap_search_ext_s(ld, base_s.c_str(), ldap_scope, filter_s.c_str(), attr_list.get(),
-                                  0, nullptr, nullptr, nullptr, size_limit, &raw);
-        MsgPtr res(raw);
-        if (r == LDAP_SUCCESS || r == LDAP_SIZELIMIT_EXCEEDED) {
+        bool paged = size_limit == 0 && scope != Scope::base;
+        std::string cookie;
+        for (;;) {
+            ControlPtr page_ctrl;
+            if (paged) {
+                berval ck{};
+                ck.bv_val = cookie.data();
+                ck.bv_len = cookie.size();
+                LDAPControl* raw_ctrl = nullptr;
+                // Not critical: a server without paging answers the plain search.
+                int r = ldap_create_page_control(ld, page_size_, cookie.empty() ? nullptr : &ck, 0,
+                                                 &raw_ctrl);
+                page_ctrl.reset(raw_ctrl);
+                if (r != LDAP_SUCCESS) return r;
+            }
+            LDAPControl* sctrls[] = {page_ctrl.get(), nullptr};
+            LDAPMessage* raw = nullptr;
+            int r =
+                ldap_search_ext_s(ld, base_s.c_str(), ldap_scope, filter_s.c_str(), attr_list.get(),
+                                  0, paged ? sctrls : nullptr, nullptr, nullptr, size_limit, &raw);
+            MsgPtr res(raw);
+            if (r == LDAP_ADMINLIMIT_EXCEEDED && paged && cookie.empty()) {
+                // slapd refuses the control itself (size.prtotal=disabled, or a size.pr
+                // below our page size): a plain search, whose own limit is still checked.
+                paged = false;
+                continue;
+            }
+            if (r != LDAP_SUCCESS && r != LDAP_SIZELIMIT_EXCEEDED) {
+                d = diagnostic(ld);
+                return r;
+            }
             for (LDAPMessage* e = ldap_first_entry(ld, res.get()); e != nullptr;
                  e = ldap_next_entry(ld, e)) {
                 out.push_back(read_entry(ld, e));
             }
-            return LDAP_SUCCESS;
+            if (r == LDAP_SIZELIMIT_EXCEEDED) {
+                // Only the limit the caller asked for may cut the result short.
+                if (size_limit > 0 && out.size() >= static_cast<std::size_t>(size_limit)) {
+                    return LDAP_SUCCESS;
+                }
+                d = "the server's size limit for the bind identity cut the result after " +
+                    std::to_string(out.size()) +
+                    " entries; lift it (slapd: olcLimits size.prtotal=unlimited, see "
+                    "doc/store-ldap.md)";
+                return r;
+            }
+            if (!paged || !next_page_cookie(ld, res.get(), cookie, r)) return r;
+            if (cookie.empty()) return LDAP_SUCCESS;
         }
-        d = diagnostic(ld);
-        return r;
     });
     if (rc == LDAP_NO_SUCH_OBJECT) return {};
     if (rc != LDAP_SUCCESS) fail("search", base, rc, diag + " filter " + filter_s);
@@ -449,32 +537,6 @@ int mod_op(Mod::Op op) {
 }
 }  // namespace
 
-Rc Connection::modify(std::string_view dn, const std::vector<Mod>& mods,
-                      std::optional<std::string_view> assertion) {
-    if (mods.empty()) return Rc::success;
-    const std::string dn_s(dn);
-    ModList list;
-    for (const auto& m : mods) list.add(mod_op(m.op), m.attr, m.values);
-    std::string assertion_s(assertion.value_or(""));
-    auto [rc, diag] = with_handle("modify", dn, [&](LDAP* ld, std::string& d) {
-        LDAPControl* raw_ctrl = nullptr;
-        ControlPtr assertion_ctrl;
-        if (assertion) {
-            int r = ldap_create_assertion_control(ld, assertion_s.data(), 1, &raw_ctrl);
-            assertion_ctrl.reset(raw_ctrl);
-            if (r != LDAP_SUCCESS) return r;
-        }
-        LDAPControl* sctrls[] = {assertion_ctrl.get(), nullptr};
-        int msgid = 0;
-        int r = ldap_modify_ext(ld, dn_s.c_str(), list.get(), assertion ? sctrls : nullptr, nullptr,
-                                &msgid);
-        if (r != LDAP_SUCCESS) return r;
-        ControlsPtr ctrls;
-        return wait_result(ld, msgid, to_timeval(options_.timeout), ctrls, d);
-    });
-    return rc_or_throw("modify", dn, rc, diag);
-}
-
 namespace {
 /// Encodes the Pre-Read request control value (RFC 4527 §3.1: a SEQUENCE OF attribute names).
 int make_pre_read_control(const std::vector<std::string>& attrs, ControlPtr& out) {
@@ -492,78 +554,134 @@ int make_pre_read_control(const std::vector<std::string>& attrs, ControlPtr& out
     out.reset(ctrl);
     return rc;
 }
+
+/// The request controls of one modify or delete: Pre-Read (RFC 4527) when `pre_read` is
+/// given, Assertion (RFC 4528) when `assertion` is; both critical.
+class WriteControls {
+  public:
+    int build(LDAP* ld, const std::optional<std::string>& assertion,
+              const std::vector<std::string>* pre_read) {
+        if (pre_read != nullptr) {
+            int r = make_pre_read_control(*pre_read, pre_read_);
+            if (r != LDAP_SUCCESS) return r;
+        }
+        if (assertion) {
+            LDAPControl* raw = nullptr;
+            int r =
+                ldap_create_assertion_control(ld, const_cast<char*>(assertion->c_str()), 1, &raw);
+            assertion_.reset(raw);
+            if (r != LDAP_SUCCESS) return r;
+        }
+        return LDAP_SUCCESS;
+    }
+    /// The null-terminated list, or nullptr when there is no control.
+    LDAPControl** get() {
+        std::size_t n = 0;
+        for (LDAPControl* c : {pre_read_.get(), assertion_.get()}) {
+            if (c != nullptr) list_[n++] = c;
+        }
+        list_[n] = nullptr;
+        return n == 0 ? nullptr : list_;
+    }
+
+  private:
+    ControlPtr pre_read_;
+    ControlPtr assertion_;
+    LDAPControl* list_[3] = {nullptr, nullptr, nullptr};
+};
+
+/// Waits for the result of a write; with `before`, parses the Pre-Read response into it.
+int await_write(LDAP* ld, int msgid, const std::optional<timeval>& timeout, std::string& diag,
+                std::optional<Entry>* before) {
+    ControlsPtr ctrls;
+    int r = wait_result(ld, msgid, timeout, ctrls, diag);
+    if (r == LDAP_SUCCESS && before != nullptr) {
+        *before = parse_pre_read(ldap_control_find(LDAP_CONTROL_PRE_READ, ctrls.get(), nullptr));
+        if (!*before) return LDAP_DECODING_ERROR;
+    }
+    return r;
+}
+
+std::optional<std::string> as_owned(std::optional<std::string_view> v) {
+    if (!v) return std::nullopt;
+    return std::string(*v);
+}
 }  // namespace
+
+template <typename Send>
+int Connection::write(const char* what, std::string_view dn,
+                      const std::optional<std::string>& assertion,
+                      const std::vector<std::string>* pre_read, std::optional<Entry>* before,
+                      std::string& diag, Send&& send) {
+    auto [rc, d] = with_handle(what, dn, [&](LDAP* ld, std::string& out_diag) {
+        if (before != nullptr) before->reset();
+        WriteControls ctrls;
+        int r = ctrls.build(ld, assertion, pre_read);
+        if (r != LDAP_SUCCESS) return r;
+        int msgid = 0;
+        r = send(ld, ctrls.get(), msgid);
+        if (r != LDAP_SUCCESS) return r;
+        return await_write(ld, msgid, to_timeval(options_.timeout), out_diag, before);
+    });
+    diag = std::move(d);
+    return rc;
+}
+
+int Connection::write_modify(std::string_view dn, const std::vector<Mod>& mods,
+                             const std::optional<std::string>& assertion,
+                             const std::vector<std::string>* pre_read, std::optional<Entry>* before,
+                             std::string& diag) {
+    const std::string dn_s(dn);
+    ModList list;
+    for (const auto& m : mods) list.add(mod_op(m.op), m.attr, m.values);
+    return write("modify", dn, assertion, pre_read, before, diag,
+                 [&](LDAP* ld, LDAPControl** ctrls, int& msgid) {
+                     return ldap_modify_ext(ld, dn_s.c_str(), list.get(), ctrls, nullptr, &msgid);
+                 });
+}
+
+int Connection::write_delete(std::string_view dn, const std::optional<std::string>& assertion,
+                             const std::vector<std::string>* pre_read, std::optional<Entry>* before,
+                             std::string& diag) {
+    const std::string dn_s(dn);
+    return write("delete", dn, assertion, pre_read, before, diag,
+                 [&](LDAP* ld, LDAPControl** ctrls, int& msgid) {
+                     return ldap_delete_ext(ld, dn_s.c_str(), ctrls, nullptr, &msgid);
+                 });
+}
+
+Rc Connection::modify(std::string_view dn, const std::vector<Mod>& mods,
+                      std::optional<std::string_view> assertion) {
+    if (mods.empty()) return Rc::success;
+    std::string diag;
+    int rc = write_modify(dn, mods, as_owned(assertion), nullptr, nullptr, diag);
+    return rc_or_throw("modify", dn, rc, diag);
+}
 
 std::optional<Entry> Connection::modify_pre_read(std::string_view dn, const std::vector<Mod>& mods,
                                                  std::string_view assertion,
                                                  const std::vector<std::string>& attrs) {
-    const std::string dn_s(dn);
-    ModList list;
-    for (const auto& m : mods) list.add(mod_op(m.op), m.attr, m.values);
-    std::string assertion_s(assertion);
     std::optional<Entry> before;
-    auto [rc, diag] = with_handle("modify", dn, [&](LDAP* ld, std::string& d) {
-        before.reset();
-        ControlPtr pre;
-        int r = make_pre_read_control(attrs, pre);
-        if (r != LDAP_SUCCESS) return r;
-        ControlPtr assertion_ctrl;
-        if (!assertion_s.empty()) {
-            LDAPControl* raw_ctrl = nullptr;
-            r = ldap_create_assertion_control(ld, assertion_s.data(), 1, &raw_ctrl);
-            assertion_ctrl.reset(raw_ctrl);
-            if (r != LDAP_SUCCESS) return r;
-        }
-        LDAPControl* sctrls[] = {pre.get(), assertion_ctrl.get(), nullptr};
-        int msgid = 0;
-        r = ldap_modify_ext(ld, dn_s.c_str(), list.get(), sctrls, nullptr, &msgid);
-        if (r != LDAP_SUCCESS) return r;
-        ControlsPtr ctrls;
-        r = wait_result(ld, msgid, to_timeval(options_.timeout), ctrls, d);
-        if (r == LDAP_SUCCESS) {
-            before = parse_pre_read(ldap_control_find(LDAP_CONTROL_PRE_READ, ctrls.get(), nullptr));
-            if (!before) return LDAP_DECODING_ERROR;
-        }
-        return r;
-    });
+    std::string diag;
+    int rc = write_modify(dn, mods,
+                          assertion.empty() ? std::nullopt : std::optional<std::string>(assertion),
+                          &attrs, &before, diag);
     if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_ASSERTION_FAILED) return std::nullopt;
     if (rc != LDAP_SUCCESS) fail("modify (pre-read)", dn, rc, diag);
     return before;
 }
 
-Rc Connection::remove(std::string_view dn) {
-    const std::string dn_s(dn);
-    auto [rc, diag] = with_handle("delete", dn, [&](LDAP* ld, std::string& d) {
-        int msgid = 0;
-        int r = ldap_delete_ext(ld, dn_s.c_str(), nullptr, nullptr, &msgid);
-        if (r != LDAP_SUCCESS) return r;
-        ControlsPtr ctrls;
-        return wait_result(ld, msgid, to_timeval(options_.timeout), ctrls, d);
-    });
+Rc Connection::remove(std::string_view dn, std::optional<std::string_view> assertion) {
+    std::string diag;
+    int rc = write_delete(dn, as_owned(assertion), nullptr, nullptr, diag);
     return rc_or_throw("delete", dn, rc, diag);
 }
 
 std::optional<Entry> Connection::remove_pre_read(std::string_view dn,
                                                  const std::vector<std::string>& attrs) {
-    const std::string dn_s(dn);
     std::optional<Entry> before;
-    auto [rc, diag] = with_handle("delete", dn, [&](LDAP* ld, std::string& d) {
-        before.reset();
-        ControlPtr pre;
-        int r = make_pre_read_control(attrs, pre);
-        if (r != LDAP_SUCCESS) return r;
-        LDAPControl* sctrls[] = {pre.get(), nullptr};
-        int msgid = 0;
-        r = ldap_delete_ext(ld, dn_s.c_str(), sctrls, nullptr, &msgid);
-        if (r != LDAP_SUCCESS) return r;
-        ControlsPtr ctrls;
-        r = wait_result(ld, msgid, to_timeval(options_.timeout), ctrls, d);
-        if (r == LDAP_SUCCESS) {
-            before = parse_pre_read(ldap_control_find(LDAP_CONTROL_PRE_READ, ctrls.get(), nullptr));
-            if (!before) return LDAP_DECODING_ERROR;
-        }
-        return r;
-    });
+    std::string diag;
+    int rc = write_delete(dn, std::nullopt, &attrs, &before, diag);
     if (rc == LDAP_NO_SUCH_OBJECT) return std::nullopt;
     if (rc != LDAP_SUCCESS) fail("delete (pre-read)", dn, rc, diag);
     return before;

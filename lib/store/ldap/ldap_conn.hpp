@@ -64,6 +64,11 @@ enum class Rc {
     invalid_dn_syntax,        ///< 34
 };
 
+/// The store's Status for the result of a write: success -> ok, no_such_object -> not_found,
+/// already_exists -> already_exists, assertion_failed -> conflict (the entry changed since
+/// it was read), anything else -> invalid.
+Status status_of(Rc rc);
+
 /// What a password check by bind said (with the ppolicy response control when the
 /// server sends one; draft-behera-ldap-password-policy §6.2).
 struct BindOutcome {
@@ -98,7 +103,10 @@ class Connection {
 
     /// Entries under `base` matching `filter`; `attrs` empty = all user attributes, and
     /// operational ones when named ("entryUUID", "createTimestamp", "modifyTimestamp",
-    /// "memberOf"...). noSuchObject for the base gives an empty result.
+    /// "memberOf"...). noSuchObject for the base gives an empty result. `size_limit` > 0
+    /// asks for at most that many entries (more is not an error); 0 = all of them, read
+    /// with the Simple Paged Results control (RFC 2696). A server limit that cuts a result
+    /// short of what was asked throws StoreError: a partial list is never returned.
     std::vector<Entry> search(std::string_view base, Scope scope, std::string_view filter,
                               const std::vector<std::string>& attrs = {}, int size_limit = 0);
     /// The entry at `dn`, or nullopt when it does not exist.
@@ -118,8 +126,8 @@ class Connection {
     std::optional<Entry> modify_pre_read(std::string_view dn, const std::vector<Mod>& mods,
                                          std::string_view assertion,
                                          const std::vector<std::string>& attrs = {});
-    /// Delete (RFC 4511 §4.8).
-    Rc remove(std::string_view dn);
+    /// Delete (RFC 4511 §4.8); with `assertion`, only if the entry matches it (RFC 4528).
+    Rc remove(std::string_view dn, std::optional<std::string_view> assertion = std::nullopt);
     /// Delete with the Pre-Read control: the entry as it was, or nullopt if it was gone.
     std::optional<Entry> remove_pre_read(std::string_view dn,
                                          const std::vector<std::string>& attrs = {});
@@ -133,6 +141,11 @@ class Connection {
     /// sending the ppolicy request control. Never throws for a wrong password.
     BindOutcome check_bind(std::string_view dn, std::string_view password);
 
+    /// Entries asked for per page of an unbounded search.
+    static constexpr int kPageSize = 200;
+    /// Changes the page size (tests: several pages with few entries); <= 0 = kPageSize.
+    void set_page_size(int entries);
+
     /// True when a connection is open (tests).
     bool connected() const;
     /// Drops the connection; the next call reconnects (tests, after a fork).
@@ -143,8 +156,23 @@ class Connection {
     /// Runs `op` against the live handle; reconnects and retries once on a lost server.
     template <typename F>
     auto with_handle(const char* what, std::string_view dn, F&& op);
+    /// One modify or delete with its Assertion / Pre-Read controls: `send` starts it
+    /// (libldap's asynchronous call), this waits for the result. Returns the libldap code.
+    template <typename Send>
+    int write(const char* what, std::string_view dn, const std::optional<std::string>& assertion,
+              const std::vector<std::string>* pre_read, std::optional<Entry>* before,
+              std::string& diag, Send&& send);
+    /// The modify / delete behind the public calls; returns the libldap result code.
+    int write_modify(std::string_view dn, const std::vector<Mod>& mods,
+                     const std::optional<std::string>& assertion,
+                     const std::vector<std::string>* pre_read, std::optional<Entry>* before,
+                     std::string& diag);
+    int write_delete(std::string_view dn, const std::optional<std::string>& assertion,
+                     const std::vector<std::string>* pre_read, std::optional<Entry>* before,
+                     std::string& diag);
 
     ConnOptions options_;
+    int page_size_ = kPageSize;
     std::unique_ptr<Handle> handle_;
 };
 

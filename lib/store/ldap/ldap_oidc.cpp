@@ -46,6 +46,7 @@ using ldap::Entry;
 using ldap::Mod;
 using ldap::Rc;
 using ldap::Scope;
+using ldap::status_of;
 
 constexpr const char* kExtrasAttr = "ccppData";
 constexpr const char* kExtensible = "extensibleObject";
@@ -101,66 +102,14 @@ std::vector<std::string> unique_values(const std::vector<std::string>& values) {
     return out;
 }
 
-// ---- case folding for the searches LDAP cannot do (client_id and token_id are caseExact,
-// subjects are DNs while the query names ids) ----
+// ---- searches LDAP cannot do (client_id and token_id are caseExact, subjects are DNs while
+// the query names ids): matched here with util's fold_case ----
 
-char32_t fold_code_point(char32_t c) {
-    if (c >= 'A' && c <= 'Z') return c + 0x20;
-    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;  // Latin-1
-    // Latin Extended-A: upper/lower pairs, upper case on the even code point in two runs
-    // and on the odd one in the two others.
-    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) return c % 2 == 0 ? c + 1 : c;
-    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return c % 2 == 1 ? c + 1 : c;
-    if (c == 0x178) return 0xFF;
-    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;  // Greek
-    if (c >= 0x410 && c <= 0x42F) return c + 0x20;                // Cyrillic
-    if (c >= 0x400 && c <= 0x40F) return c + 0x50;
-    return c;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-}
-
-/// Lower-cases ASCII and the two-byte UTF-8 letters with a simple case mapping; other bytes
-/// are kept as they are (so invalid UTF-8 cannot break it).
-std::string fold(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto b = static_cast<unsigned char>(text[i]);
-        if (b < 0x80) {
-            out += static_cast<char>(fold_code_point(b));
-        } else if ((b & 0xE0) == 0xC0 && i + 1 < text.size() &&
-                   (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80) {
-            const char32_t c =
-                ((b & 0x1FU) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3FU);
-            if (c < 0x80) {
-                out += text.substr(i, 2);
-            } else {
-                append_utf8(out, fold_code_point(c));
-            }
-            ++i;
-        } else {
-            out += static_cast<char>(b);
-        }
-    }
-    return out;
-}
-
+/// True when one of `fields`, folded, contains `folded_query` (empty matches everything).
 bool matches(std::string_view folded_query, std::initializer_list<std::string_view> fields) {
     if (folded_query.empty()) return true;
     for (auto f : fields) {
-        if (fold(f).find(folded_query) != std::string::npos) return true;
+        if (fold_case(f).find(folded_query) != std::string::npos) return true;
     }
     return false;
 }
@@ -331,107 +280,103 @@ class AttrReader {
     std::set<std::string, std::less<>> empties_;
 };
 
+/// The client's optional text fields: attribute, member, and the name it has in the extras'
+/// "empty" list when set to "".
+struct ClientText {
+    const char* attr;
+    std::optional<std::string> model::Client::*field;
+    const char* key;
+};
+const ClientText kClientTexts[] = {
+    {"oauthClientSecret", &model::Client::client_secret, "client_secret"},
+    {"description", &model::Client::description, "description"},
+    {"oauthTokenEndpointAuthSigningAlg", &model::Client::token_endpoint_auth_signing_alg,
+     "token_endpoint_auth_signing_alg"},
+    {"oauthClientName", &model::Client::client_name, "client_name"},
+    {"oauthClientURI", &model::Client::client_uri, "client_uri"},
+    {"oauthLogoURI", &model::Client::logo_uri, "logo_uri"},
+    {"oauthTermsOfServiceURI", &model::Client::tos_uri, "tos_uri"},
+    {"oauthPolicyURI", &model::Client::policy_uri, "policy_uri"},
+    {"oauthJWKURI", &model::Client::jwks_uri, "jwks_uri"},
+    {"oauthJWK", &model::Client::jwks, "jwks"},
+    {"oauthSectorIdentifierURI", &model::Client::sector_identifier_uri, "sector_identifier_uri"},
+    {"oauthSubjectType", &model::Client::subject_type, "subject_type"},
+    {"oauthSoftwareID", &model::Client::software_id, "software_id"},
+    {"oauthSoftwareVersion", &model::Client::software_version, "software_version"},
+    {"oauthIdTokenEncryptedResponseAlg", &model::Client::id_token_encrypted_response_alg,
+     "id_token_encrypted_response_alg"},
+    {"oauthIdTokenEncryptedResponseEnc", &model::Client::id_token_encrypted_response_enc,
+     "id_token_encrypted_response_enc"},
+    {"oauthUserinfoSignedResponseAlg", &model::Client::userinfo_signed_response_alg,
+     "userinfo_signed_response_alg"},
+    {"oauthUserinfoEncryptedResponseAlg", &model::Client::userinfo_encrypted_response_alg,
+     "userinfo_encrypted_response_alg"},
+    {"oauthUserinfoEncryptedResponseEnc", &model::Client::userinfo_encrypted_response_enc,
+     "userinfo_encrypted_response_enc"},
+    {"oauthInitiateLoginURI", &model::Client::initiate_login_uri, "initiate_login_uri"},
+    {"oauthRequestObjectSigningAlg", &model::Client::request_object_signing_alg,
+     "request_object_signing_alg"},
+    {"oauthRequestObjectEncryptionAlg", &model::Client::request_object_encryption_alg,
+     "request_object_encryption_alg"},
+    {"oauthRequestObjectEncryptionEnc", &model::Client::request_object_encryption_enc,
+     "request_object_encryption_enc"},
+};
+
+/// Text fields the model always has (a default when the entry lacks them).
+struct ClientRequiredText {
+    const char* attr;
+    std::string model::Client::*field;
+    const char* key;
+};
+const ClientRequiredText kClientRequiredTexts[] = {
+    {"oauthTokenEndpointAuthMethod", &model::Client::token_endpoint_auth_method,
+     "token_endpoint_auth_method"},
+    {"oauthApplicationType", &model::Client::application_type, "application_type"},
+    {"oauthIdTokenSignedResponseAlg", &model::Client::id_token_signed_response_alg,
+     "id_token_signed_response_alg"},
+};
+
+struct ClientList {
+    const char* attr;
+    std::vector<std::string> model::Client::*field;
+};
+const ClientList kClientLists[] = {
+    {"oauthRedirectURIs", &model::Client::redirect_uris},
+    {"oauthGrantType", &model::Client::grant_types},
+    {"oauthResponseType", &model::Client::response_types},
+    {"oauthScope", &model::Client::scope},
+    {"oauthClientContact", &model::Client::contacts},
+    {"oauthPostLogoutRedirectURI", &model::Client::post_logout_redirect_uris},
+    {"oauthDefaultAcrValue", &model::Client::default_acr_values},
+    {"oauthRequestURI", &model::Client::request_uris},
+};
+
 /// Every attribute a model owns on its entry: an update replaces each of them (an empty
 /// replace deletes it), leaving others (oauthPreconsent, attributes of other tools) alone.
 const std::vector<std::string>& client_managed_attrs() {
-    static const std::vector<std::string> attrs = {
-        "oauthClientSecret",
-        "oauthIssueDate",
-        "oauthClientSecretExpDate",
-        "description",
-        "oauthAudience",
-        "oauthRedirectURIs",
-        "oauthTokenEndpointAuthMethod",
-        "oauthTokenEndpointAuthSigningAlg",
-        "oauthGrantType",
-        "oauthResponseType",
-        "oauthClientName",
-        "oauthClientURI",
-        "oauthLogoURI",
-        "oauthScope",
-        "oauthClientContact",
-        "oauthTermsOfServiceURI",
-        "oauthPolicyURI",
-        "oauthJWKURI",
-        "oauthJWK",
-        "oauthSectorIdentifierURI",
-        "oauthSubjectType",
-        "oauthSoftwareID",
-        "oauthSoftwareVersion",
-        "oauthPostLogoutRedirectURI",
-        "oauthApplicationType",
-        "oauthIdTokenSignedResponseAlg",
-        "oauthIdTokenEncryptedResponseAlg",
-        "oauthIdTokenEncryptedResponseEnc",
-        "oauthUserinfoSignedResponseAlg",
-        "oauthUserinfoEncryptedResponseAlg",
-        "oauthUserinfoEncryptedResponseEnc",
-        "oauthDefaultMaxAge",
-        "oauthRequireAuthTime",
-        "oauthDefaultAcrValue",
-        "oauthInitiateLoginURI",
-        "oauthRequestObjectSigningAlg",
-        "oauthRequestObjectEncryptionAlg",
-        "oauthRequestObjectEncryptionEnc",
-        "oauthRequestURI",
-        kExtrasAttr,
-    };
+    static const std::vector<std::string> attrs = [] {
+        std::vector<std::string> out = {"oauthIssueDate",       "oauthClientSecretExpDate",
+                                        "oauthAudience",        "oauthDefaultMaxAge",
+                                        "oauthRequireAuthTime", kExtrasAttr};
+        for (const auto& f : kClientTexts) out.emplace_back(f.attr);
+        for (const auto& f : kClientRequiredTexts) out.emplace_back(f.attr);
+        for (const auto& f : kClientLists) out.emplace_back(f.attr);
+        return out;
+    }();
     return attrs;
 }
 
 void write_client(const model::Client& c, const std::vector<std::string>& audience_dns,
                   AttrWriter& w) {
     w.attrs["oauthClientID"] = {c.client_id};
-    w.opt("oauthClientSecret", c.client_secret, "client_secret");
+    for (const auto& f : kClientTexts) w.opt(f.attr, c.*f.field, f.key);
+    for (const auto& f : kClientRequiredTexts) w.str(f.attr, c.*f.field, f.key);
+    for (const auto& f : kClientLists) w.list(f.attr, c.*f.field);
     w.time("oauthIssueDate", c.client_id_issued_at);
     w.time("oauthClientSecretExpDate", c.client_secret_expires_at);
-    w.opt("description", c.description, "description");
     w.list("oauthAudience", audience_dns);
-    w.list("oauthRedirectURIs", c.redirect_uris);
-    w.str("oauthTokenEndpointAuthMethod", c.token_endpoint_auth_method,
-          "token_endpoint_auth_method");
-    w.opt("oauthTokenEndpointAuthSigningAlg", c.token_endpoint_auth_signing_alg,
-          "token_endpoint_auth_signing_alg");
-    w.list("oauthGrantType", c.grant_types);
-    w.list("oauthResponseType", c.response_types);
-    w.opt("oauthClientName", c.client_name, "client_name");
-    w.opt("oauthClientURI", c.client_uri, "client_uri");
-    w.opt("oauthLogoURI", c.logo_uri, "logo_uri");
-    w.list("oauthScope", c.scope);
-    w.list("oauthClientContact", c.contacts);
-    w.opt("oauthTermsOfServiceURI", c.tos_uri, "tos_uri");
-    w.opt("oauthPolicyURI", c.policy_uri, "policy_uri");
-    w.opt("oauthJWKURI", c.jwks_uri, "jwks_uri");
-    w.opt("oauthJWK", c.jwks, "jwks");
-    w.opt("oauthSectorIdentifierURI", c.sector_identifier_uri, "sector_identifier_uri");
-    w.opt("oauthSubjectType", c.subject_type, "subject_type");
-    w.opt("oauthSoftwareID", c.software_id, "software_id");
-    w.opt("oauthSoftwareVersion", c.software_version, "software_version");
-    w.list("oauthPostLogoutRedirectURI", c.post_logout_redirect_uris);
-    w.str("oauthApplicationType", c.application_type, "application_type");
-    w.str("oauthIdTokenSignedResponseAlg", c.id_token_signed_response_alg,
-          "id_token_signed_response_alg");
-    w.opt("oauthIdTokenEncryptedResponseAlg", c.id_token_encrypted_response_alg,
-          "id_token_encrypted_response_alg");
-    w.opt("oauthIdTokenEncryptedResponseEnc", c.id_token_encrypted_response_enc,
-          "id_token_encrypted_response_enc");
-    w.opt("oauthUserinfoSignedResponseAlg", c.userinfo_signed_response_alg,
-          "userinfo_signed_response_alg");
-    w.opt("oauthUserinfoEncryptedResponseAlg", c.userinfo_encrypted_response_alg,
-          "userinfo_encrypted_response_alg");
-    w.opt("oauthUserinfoEncryptedResponseEnc", c.userinfo_encrypted_response_enc,
-          "userinfo_encrypted_response_enc");
     w.integer("oauthDefaultMaxAge", c.default_max_age);
     w.boolean("oauthRequireAuthTime", c.require_auth_time);
-    w.list("oauthDefaultAcrValue", c.default_acr_values);
-    w.opt("oauthInitiateLoginURI", c.initiate_login_uri, "initiate_login_uri");
-    w.opt("oauthRequestObjectSigningAlg", c.request_object_signing_alg,
-          "request_object_signing_alg");
-    w.opt("oauthRequestObjectEncryptionAlg", c.request_object_encryption_alg,
-          "request_object_encryption_alg");
-    w.opt("oauthRequestObjectEncryptionEnc", c.request_object_encryption_enc,
-          "request_object_encryption_enc");
-    w.list("oauthRequestURI", c.request_uris);
     w.extra_time("created", c.created);
     w.extra_time("last_modified", c.last_modified);
     if (c.require_signed_request_object) w.extras["require_signed_request_object"] = "true";
@@ -459,61 +404,16 @@ model::Client read_client(const Entry& e) {
     c.created = r.extra_time("created");
     c.last_modified = r.extra_time("last_modified");
     c.client_id = e.first("oauthClientID").value_or(ldap::first_rdn_value(e.dn));
-    c.client_secret = r.opt("oauthClientSecret", "client_secret");
+    for (const auto& f : kClientTexts) c.*f.field = r.opt(f.attr, f.key);
+    for (const auto& f : kClientRequiredTexts) c.*f.field = r.str(f.attr, f.key, defaults.*f.field);
+    for (const auto& f : kClientLists) c.*f.field = r.list(f.attr);
     c.client_id_issued_at = r.time("oauthIssueDate");
     c.client_secret_expires_at = r.time("oauthClientSecretExpDate");
-    c.description = r.opt("description", "description");
     for (const auto& dn : e.values("oauthAudience")) {
         if (auto id = client_id_of_dn(dn)) c.audience.push_back(*id);
     }
-    c.redirect_uris = r.list("oauthRedirectURIs");
-    c.token_endpoint_auth_method =
-        r.str("oauthTokenEndpointAuthMethod", "token_endpoint_auth_method",
-              defaults.token_endpoint_auth_method);
-    c.token_endpoint_auth_signing_alg =
-        r.opt("oauthTokenEndpointAuthSigningAlg", "token_endpoint_auth_signing_alg");
-    c.grant_types = r.list("oauthGrantType");
-    c.response_types = r.list("oauthResponseType");
-    c.client_name = r.opt("oauthClientName", "client_name");
-    c.client_uri = r.opt("oauthClientURI", "client_uri");
-    c.logo_uri = r.opt("oauthLogoURI", "logo_uri");
-    c.scope = r.list("oauthScope");
-    c.contacts = r.list("oauthClientContact");
-    c.tos_uri = r.opt("oauthTermsOfServiceURI", "tos_uri");
-    c.policy_uri = r.opt("oauthPolicyURI", "policy_uri");
-    c.jwks_uri = r.opt("oauthJWKURI", "jwks_uri");
-    c.jwks = r.opt("oauthJWK", "jwks");
-    c.sector_identifier_uri = r.opt("oauthSectorIdentifierURI", "sector_identifier_uri");
-    c.subject_type = r.opt("oauthSubjectType", "subject_type");
-    c.software_id = r.opt("oauthSoftwareID", "software_id");
-    c.software_version = r.opt("oauthSoftwareVersion", "software_version");
-    c.post_logout_redirect_uris = r.list("oauthPostLogoutRedirectURI");
-    c.application_type =
-        r.str("oauthApplicationType", "application_type", defaults.application_type);
-    c.id_token_signed_response_alg =
-        r.str("oauthIdTokenSignedResponseAlg", "id_token_signed_response_alg",
-              defaults.id_token_signed_response_alg);
-    c.id_token_encrypted_response_alg =
-        r.opt("oauthIdTokenEncryptedResponseAlg", "id_token_encrypted_response_alg");
-    c.id_token_encrypted_response_enc =
-        r.opt("oauthIdTokenEncryptedResponseEnc", "id_token_encrypted_response_enc");
-    c.userinfo_signed_response_alg =
-        r.opt("oauthUserinfoSignedResponseAlg", "userinfo_signed_response_alg");
-    c.userinfo_encrypted_response_alg =
-        r.opt("oauthUserinfoEncryptedResponseAlg", "userinfo_encrypted_response_alg");
-    c.userinfo_encrypted_response_enc =
-        r.opt("oauthUserinfoEncryptedResponseEnc", "userinfo_encrypted_response_enc");
     c.default_max_age = r.integer("oauthDefaultMaxAge");
     c.require_auth_time = r.boolean("oauthRequireAuthTime");
-    c.default_acr_values = r.list("oauthDefaultAcrValue");
-    c.initiate_login_uri = r.opt("oauthInitiateLoginURI", "initiate_login_uri");
-    c.request_object_signing_alg =
-        r.opt("oauthRequestObjectSigningAlg", "request_object_signing_alg");
-    c.request_object_encryption_alg =
-        r.opt("oauthRequestObjectEncryptionAlg", "request_object_encryption_alg");
-    c.request_object_encryption_enc =
-        r.opt("oauthRequestObjectEncryptionEnc", "request_object_encryption_enc");
-    c.request_uris = r.list("oauthRequestURI");
     c.require_signed_request_object = r.extra("require_signed_request_object") == "true";
     return c;
 }
@@ -648,22 +548,6 @@ std::optional<model::Consent> read_consent(const Entry& e, SubjectIds& subjects)
     return c;
 }
 
-/// Status of a refused add or modify of an OAuth entry.
-Status status_of(Rc rc) {
-    switch (rc) {
-        case Rc::success:
-            return Status::ok;
-        case Rc::already_exists:
-            return Status::already_exists;
-        case Rc::no_such_object:
-            return Status::not_found;
-        case Rc::assertion_failed:
-            return Status::conflict;
-        default:
-            return Status::invalid;
-    }
-}
-
 bool has_class(const Entry& e, std::string_view cls) {
     for (const auto& v : e.values("objectClass")) {
         if (iequals(v, cls)) return true;
@@ -683,6 +567,24 @@ std::vector<Mod> set_extras(const Entry& e, const Extras& extras) {
     if (!has_class(e, kExtensible)) mods.push_back({Mod::Op::add, "objectClass", {kExtensible}});
     mods.push_back({Mod::Op::replace, kExtrasAttr, {encode_extras(extras)}});
     return mods;
+}
+
+/// Adds the entry at `dn`. A non-empty `id` is written as its entryUUID (restore; the Relax
+/// Rules control); otherwise `id` receives the entryUUID the server assigned.
+Status add_with_id(ldap::Connection& conn, const std::string& dn, Attrs& attrs, std::string& id,
+                   const char* what) {
+    const bool restore = !id.empty();
+    if (restore) attrs["entryUUID"] = {id};
+    const Rc rc = conn.add(dn, attrs, restore);
+    if (rc != Rc::success) return status_of(rc);
+    if (!restore) {
+        auto e = conn.read(dn, {"entryUUID"});
+        if (!e || !e->first("entryUUID")) {
+            throw StoreError(std::string("ldap: ") + what + " vanished: " + dn);
+        }
+        id = *e->first("entryUUID");
+    }
+    return Status::ok;
 }
 
 }  // namespace
@@ -718,15 +620,8 @@ Status LdapStore::create_client(model::Client& client) {
 
     AttrWriter w;
     write_client(row, audience_dns, w);
-    const bool restore = !row.id.empty();
-    if (restore) w.attrs["entryUUID"] = {row.id};
-    const Rc rc = conn_->add(dn, w.attrs, restore);
-    if (rc != Rc::success) return status_of(rc);
-    if (!restore) {
-        auto e = conn_->read(dn, {"entryUUID"});
-        if (!e || !e->first("entryUUID")) throw StoreError("ldap: client vanished: " + dn);
-        row.id = *e->first("entryUUID");
-    }
+    const Status st = add_with_id(*conn_, dn, w.attrs, row.id, "client");
+    if (st != Status::ok) return st;
     client = std::move(row);
     return Status::ok;
 }
@@ -827,7 +722,7 @@ std::optional<model::Client> LdapStore::get_client_by_client_id(std::string_view
 }
 
 std::vector<model::Client> LdapStore::list_clients(std::string_view query, Page page) {
-    const std::string q = fold(query);
+    const std::string q = fold_case(query);
     std::vector<model::Client> out;
     for (const auto& e : conn_->search(oauth_base("clients"), Scope::one,
                                        "(objectClass=oauthClient)", all_attrs())) {
@@ -893,15 +788,8 @@ Status LdapStore::create_code(model::AuthorizationCode& code) {
     w.extra("sid", row.sid);
     w.extra_time("consumed_at", row.consumed_at);
     w.finish("oauthAuthorizationCode");
-    const bool restore = !row.id.empty();
-    if (restore) w.attrs["entryUUID"] = {row.id};
-    const Rc rc = conn_->add(dn, w.attrs, restore);
-    if (rc != Rc::success) return status_of(rc);
-    if (!restore) {
-        auto e = conn_->read(dn, {"entryUUID"});
-        if (!e || !e->first("entryUUID")) throw StoreError("ldap: code vanished: " + dn);
-        row.id = *e->first("entryUUID");
-    }
+    const Status st = add_with_id(*conn_, dn, w.attrs, row.id, "code");
+    if (st != Status::ok) return st;
     code = std::move(row);
     return Status::ok;
 }
@@ -936,17 +824,30 @@ std::optional<model::AuthorizationCode> LdapStore::consume_code(std::string_view
     return won;
 }
 
+namespace {
+/// The first entry of class `cls` directly under `base` whose `attr` equals `value`, as a
+/// model (`read`) that `same` confirms: the server's matching rule may be looser than the
+/// model's exact comparison.
+template <typename Read, typename Same>
+auto find_one(ldap::Connection& conn, const std::string& base, std::string_view cls,
+              std::string_view attr, std::string_view value, Read&& read, Same&& same)
+    -> decltype(read(std::declval<const Entry&>())) {
+    const std::string filter = "(&" + eq_filter("objectClass", cls) + eq_filter(attr, value) + ")";
+    for (const auto& e : conn.search(base, Scope::one, filter, all_attrs())) {
+        auto m = read(e);
+        if (m && same(*m)) return m;
+    }
+    return std::nullopt;
+}
+}  // namespace
+
 std::optional<model::AuthorizationCode> LdapStore::get_code_by_hash(std::string_view code_hash) {
     if (code_hash.empty()) return std::nullopt;
     SubjectIds subjects([this](std::string_view dn) { return id_of(dn); }, options_.user_base);
-    for (const auto& e : conn_->search(
-             oauth_base("authorizations"), Scope::one,
-             "(&(objectClass=oauthAuthorizationCode)" + eq_filter("oauthCode", code_hash) + ")",
-             all_attrs())) {
-        auto c = read_code(e, subjects);
-        if (c && c->code_hash == code_hash) return c;
-    }
-    return std::nullopt;
+    return find_one(
+        *conn_, oauth_base("authorizations"), "oauthAuthorizationCode", "oauthCode", code_hash,
+        [&](const Entry& e) { return read_code(e, subjects); },
+        [&](const model::AuthorizationCode& c) { return c.code_hash == code_hash; });
 }
 
 std::optional<model::AuthorizationCode> LdapStore::get_code(
@@ -1040,15 +941,8 @@ Status LdapStore::create_token(model::Token& token) {
     w.extra_time("refresh_token_consumed_at", row.refresh_token_consumed_at);
     w.extra("parent_token_id", row.parent_token_id);
     w.finish("oauthToken");
-    const bool restore = !row.id.empty();
-    if (restore) w.attrs["entryUUID"] = {row.id};
-    const Rc rc = conn_->add(dn, w.attrs, restore);
-    if (rc != Rc::success) return status_of(rc);
-    if (!restore) {
-        auto e = conn_->read(dn, {"entryUUID"});
-        if (!e || !e->first("entryUUID")) throw StoreError("ldap: token vanished: " + dn);
-        row.id = *e->first("entryUUID");
-    }
+    const Status st = add_with_id(*conn_, dn, w.attrs, row.id, "token");
+    if (st != Status::ok) return st;
     token = std::move(row);
     return Status::ok;
 }
@@ -1069,28 +963,20 @@ std::optional<model::Token> LdapStore::get_token_by_access_hash(
     std::string_view access_token_hash) {
     if (access_token_hash.empty()) return std::nullopt;
     SubjectIds subjects([this](std::string_view dn) { return id_of(dn); }, options_.user_base);
-    for (const auto& e : conn_->search(
-             oauth_base("tokens"), Scope::one,
-             "(&(objectClass=oauthToken)" + eq_filter("oauthAccessToken", access_token_hash) + ")",
-             all_attrs())) {
-        auto t = read_token(e, subjects);
-        if (t && t->access_token_hash == access_token_hash) return t;
-    }
-    return std::nullopt;
+    return find_one(
+        *conn_, oauth_base("tokens"), "oauthToken", "oauthAccessToken", access_token_hash,
+        [&](const Entry& e) { return read_token(e, subjects); },
+        [&](const model::Token& t) { return t.access_token_hash == access_token_hash; });
 }
 
 std::optional<model::Token> LdapStore::get_token_by_refresh_hash(
     std::string_view refresh_token_hash) {
     if (refresh_token_hash.empty()) return std::nullopt;
     SubjectIds subjects([this](std::string_view dn) { return id_of(dn); }, options_.user_base);
-    for (const auto& e : conn_->search(oauth_base("tokens"), Scope::one,
-                                       "(&(objectClass=oauthToken)" +
-                                           eq_filter("oauthRefreshToken", refresh_token_hash) + ")",
-                                       all_attrs())) {
-        auto t = read_token(e, subjects);
-        if (t && t->refresh_token_hash == refresh_token_hash) return t;
-    }
-    return std::nullopt;
+    return find_one(
+        *conn_, oauth_base("tokens"), "oauthToken", "oauthRefreshToken", refresh_token_hash,
+        [&](const Entry& e) { return read_token(e, subjects); },
+        [&](const model::Token& t) { return t.refresh_token_hash == refresh_token_hash; });
 }
 
 std::optional<model::Token> LdapStore::rotate_refresh_token(std::string_view refresh_hash,
@@ -1190,7 +1076,7 @@ std::size_t LdapStore::revoke_tokens_of(std::string_view subject, std::string_vi
 }
 
 std::vector<model::Token> LdapStore::list_tokens(std::string_view query, Page page) {
-    const std::string q = fold(query);
+    const std::string q = fold_case(query);
     SubjectIds subjects([this](std::string_view dn) { return id_of(dn); }, options_.user_base);
     std::vector<model::Token> out;
     for (const auto& e :
@@ -1251,15 +1137,8 @@ Status LdapStore::create_consent(model::Consent& consent) {
     if (row.revokation_date) {
         attrs["oauthRevokationDate"] = {ldap::to_generalized_time(*row.revokation_date)};
     }
-    const bool restore = !row.id.empty();
-    if (restore) attrs["entryUUID"] = {row.id};
-    const Rc rc = conn_->add(dn, attrs, restore);
-    if (rc != Rc::success) return status_of(rc);
-    if (!restore) {
-        auto e = conn_->read(dn, {"entryUUID"});
-        if (!e || !e->first("entryUUID")) throw StoreError("ldap: consent vanished: " + dn);
-        row.id = *e->first("entryUUID");
-    }
+    const Status st = add_with_id(*conn_, dn, attrs, row.id, "consent");
+    if (st != Status::ok) return st;
     consent = std::move(row);
     return Status::ok;
 }

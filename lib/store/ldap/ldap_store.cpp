@@ -14,6 +14,7 @@
 
 #include "util/base64.hpp"
 #include "util/hash.hpp"
+#include "util/random.hpp"
 #include "util/strings.hpp"
 
 #ifndef CANAILLE_LDAP_SCHEMA_DIR
@@ -30,6 +31,7 @@ using ldap::from_generalized_time;
 using ldap::Mod;
 using ldap::Rc;
 using ldap::Scope;
+using ldap::status_of;
 using ldap::to_generalized_time;
 
 namespace {
@@ -213,19 +215,6 @@ bool valid_emails(const std::vector<std::string>& emails) {
     return true;
 }
 
-Status status_of(Rc rc) {
-    switch (rc) {
-        case Rc::success:
-            return Status::ok;
-        case Rc::no_such_object:
-            return Status::not_found;
-        case Rc::already_exists:
-            return Status::already_exists;
-        default:
-            return Status::invalid;
-    }
-}
-
 /// A small parser for the cn=config LDIF files we ship (RFC 2849 subset: one content
 /// record, folded lines, comments, "attr: value" and "attr:: base64").
 std::pair<std::string, Attrs> parse_schema_ldif(const std::string& path) {
@@ -371,33 +360,44 @@ std::string LdapStore::sessions_base() const { return "ou=sessions," + options_.
 std::string LdapStore::replay_base() const { return "ou=replay," + options_.root_dn; }
 std::string LdapStore::placeholder_dn() const { return "cn=nobody," + options_.root_dn; }
 
-std::optional<std::string> LdapStore::user_dn(std::string_view id) {
+std::optional<Entry> LdapStore::entry_by_id(std::string_view base, Scope scope,
+                                            std::string_view object_class, std::string_view id,
+                                            const std::vector<std::string>& attrs) {
     if (!valid_uuid(id)) return std::nullopt;
-    auto found = conn_->search(options_.user_base, Scope::sub,
-                               "(&(objectClass=" + escape_filter(options_.user_class.front()) +
-                                   ")(entryUUID=" + escape_filter(id) + "))",
-                               kNoAttrs, 2);
+    auto found = conn_->search(
+        base, scope,
+        "(&(objectClass=" + escape_filter(object_class) + ")(entryUUID=" + escape_filter(id) + "))",
+        attrs, 2);
     if (found.empty()) return std::nullopt;
-    return found.front().dn;
+    return std::move(found.front());
+}
+
+namespace {
+std::optional<std::string> dn_of(std::optional<Entry> e) {
+    if (!e) return std::nullopt;
+    return std::move(e->dn);
+}
+}  // namespace
+
+std::optional<std::string> LdapStore::user_dn(std::string_view id) {
+    return dn_of(
+        entry_by_id(options_.user_base, Scope::sub, options_.user_class.front(), id, kNoAttrs));
 }
 
 std::optional<std::string> LdapStore::group_dn(std::string_view id) {
-    if (!valid_uuid(id)) return std::nullopt;
-    auto found = conn_->search(options_.group_base, Scope::sub,
-                               "(&(objectClass=" + escape_filter(options_.group_class) +
-                                   ")(entryUUID=" + escape_filter(id) + "))",
-                               kNoAttrs, 2);
-    if (found.empty()) return std::nullopt;
-    return found.front().dn;
+    return dn_of(entry_by_id(options_.group_base, Scope::sub, options_.group_class, id, kNoAttrs));
 }
 
 std::optional<std::string> LdapStore::client_dn(std::string_view id) {
-    if (!valid_uuid(id)) return std::nullopt;
-    auto found = conn_->search(oauth_base("clients"), Scope::one,
-                               "(&(objectClass=oauthClient)(entryUUID=" + escape_filter(id) + "))",
-                               kNoAttrs, 2);
-    if (found.empty()) return std::nullopt;
-    return found.front().dn;
+    return dn_of(entry_by_id(oauth_base("clients"), Scope::one, "oauthClient", id, kNoAttrs));
+}
+
+bool LdapStore::id_in_use(std::string_view id) {
+    if (id.empty()) return false;
+    return !conn_
+                ->search(options_.root_dn, Scope::sub, "(entryUUID=" + escape_filter(id) + ")",
+                         kNoAttrs, 1)
+                .empty();
 }
 
 std::optional<std::string> LdapStore::id_of(std::string_view dn) {
@@ -545,6 +545,7 @@ void LdapStore::install() {
     }
     ensure(sessions_base());
     ensure(replay_base());
+    ensure(emails_base());
     ensure(placeholder_dn());
 }
 
@@ -554,7 +555,8 @@ int LdapStore::schema_version() {
     auto known = known_oids(subschema);
     if (!known.count(kOauthMarkerOid) || !known.count(kCanailleMarkerOid)) return 0;
     std::vector<std::string> dns = {options_.root_dn, options_.user_base, options_.group_base,
-                                    sessions_base(),  replay_base(),      placeholder_dn()};
+                                    sessions_base(),  replay_base(),      emails_base(),
+                                    placeholder_dn()};
     for (const char* ou : {"clients", "authorizations", "tokens", "consents"}) {
         dns.push_back(oauth_base(ou));
     }
@@ -650,21 +652,12 @@ std::string LdapStore::group_filter(std::string_view inner) const {
 }
 
 std::optional<Entry> LdapStore::user_entry(std::string_view id) {
-    if (!valid_uuid(id)) return std::nullopt;
-    auto found =
-        conn_->search(options_.user_base, Scope::sub,
-                      user_filter("(entryUUID=" + escape_filter(id) + ")"), kUserReadAttrs, 2);
-    if (found.empty()) return std::nullopt;
-    return std::move(found.front());
+    return entry_by_id(options_.user_base, Scope::sub, options_.user_class.front(), id,
+                       kUserReadAttrs);
 }
 
 std::optional<Entry> LdapStore::group_entry(std::string_view id) {
-    if (!valid_uuid(id)) return std::nullopt;
-    auto found =
-        conn_->search(options_.group_base, Scope::sub,
-                      group_filter("(entryUUID=" + escape_filter(id) + ")"), kGroupReadAttrs, 2);
-    if (found.empty()) return std::nullopt;
-    return std::move(found.front());
+    return entry_by_id(options_.group_base, Scope::sub, options_.group_class, id, kGroupReadAttrs);
 }
 
 model::User LdapStore::to_user(const Entry& e, IdCache& cache) {
@@ -728,6 +721,120 @@ bool LdapStore::email_taken(const std::vector<std::string>& emails, std::string_
     return false;
 }
 
+// ---- email claims ----
+
+namespace {
+
+/// A claim younger than this counts as taken even when its holder does not show the address
+/// yet: it covers the time between a worker's claim and its write of the user entry.
+constexpr Seconds kClaimGrace{60};
+
+std::string claim_key(std::string_view email) {
+    // mail matches with caseIgnoreIA5Match: ASCII case is all the server ignores.
+    return sha256_hex(to_lower(email));
+}
+
+/// "<GeneralizedTime> <random>": when this call's claims were made, and which call.
+std::string new_claim_stamp(TimePoint now) { return gt(now) + " " + random_token(12); }
+
+/// An assertion that the claim's description is `value` (none when `value` is empty).
+std::string description_is(const std::string& value) {
+    return value.empty() ? "(!(description=*))" : "(description=" + escape_filter(value) + ")";
+}
+
+/// The emails of `a` not in `b` (ignoring case).
+std::vector<std::string> emails_not_in(const std::vector<std::string>& a,
+                                       const std::vector<std::string>& b) {
+    std::vector<std::string> out;
+    for (const auto& e : a) {
+        if (!contains_ci(b, e)) out.push_back(e);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string LdapStore::emails_base() const { return "ou=emails," + options_.root_dn; }
+
+bool LdapStore::claim_email(std::string_view email, const std::string& owner_dn,
+                            const std::string& stamp, bool owner_exists) {
+    const std::string key = claim_key(email);
+    const std::string dn = "cn=" + key + "," + emails_base();
+    // Two rounds: a claim released between our add and our read is added again.
+    for (int round = 0; round < 2; ++round) {
+        Attrs a;
+        a["objectClass"] = {"organizationalRole"};
+        a["cn"] = {key};
+        a["roleOccupant"] = {owner_dn};
+        a["description"] = {stamp};
+        Rc rc = conn_->add(dn, a);
+        if (rc == Rc::success) return true;
+        if (rc == Rc::no_such_object) {
+            throw StoreError("LDAP: " + emails_base() + " is missing: run `canaille install`");
+        }
+        if (rc != Rc::already_exists) {
+            throw StoreError("LDAP cannot claim an email (result " +
+                             std::to_string(static_cast<int>(rc)) + ")");
+        }
+        auto held = conn_->read(dn, {"roleOccupant", "description"});
+        if (!held) continue;
+        const std::string holder = held->first("roleOccupant").value_or("");
+        const std::string value = held->first("description").value_or("");
+        if (owner_exists && same_dn(holder, owner_dn)) return true;
+        // A fresh claim: its worker may not have written its user yet.
+        auto since = from_generalized_time(std::string_view(value).substr(0, value.find(' ')));
+        if (since && *since + kClaimGrace > clock_.now()) return false;
+        if (!holder.empty() &&
+            !conn_
+                 ->search(holder, Scope::base, user_filter("(mail=" + escape_filter(email) + ")"),
+                          kNoAttrs, 1)
+                 .empty()) {
+            return false;
+        }
+        // Stale (the holder dropped the address, was renamed or deleted by another tool):
+        // taken over by a modify that applies only to the claim as it was read, so of two
+        // workers one wins (RFC 4528).
+        rc = conn_->modify(dn,
+                           {Mod{Mod::Op::replace, "roleOccupant", {owner_dn}},
+                            Mod{Mod::Op::replace, "description", {stamp}}},
+                           description_is(value));
+        return rc == Rc::success;
+    }
+    return false;
+}
+
+bool LdapStore::claim_emails(const std::vector<std::string>& emails, const std::string& owner_dn,
+                             const std::string& stamp, bool owner_exists) {
+    std::vector<std::string> done;
+    for (const auto& e : emails) {
+        if (!claim_email(e, owner_dn, stamp, owner_exists)) {
+            release_emails(done, owner_dn, stamp);
+            return false;
+        }
+        done.push_back(e);
+    }
+    return true;
+}
+
+void LdapStore::release_emails(const std::vector<std::string>& emails, const std::string& owner_dn,
+                               const std::string& stamp) {
+    std::string assertion = "(roleOccupant=" + escape_filter(owner_dn) + ")";
+    if (!stamp.empty()) assertion = "(&" + assertion + description_is(stamp) + ")";
+    // A claim already gone or held by someone else (assertion failed) is left alone.
+    for (const auto& e : emails) {
+        (void)conn_->remove("cn=" + claim_key(e) + "," + emails_base(), assertion);
+    }
+}
+
+void LdapStore::move_claims(const std::vector<std::string>& emails, const std::string& from_dn,
+                            const std::string& to_dn) {
+    for (const auto& e : emails) {
+        (void)conn_->modify("cn=" + claim_key(e) + "," + emails_base(),
+                            {Mod{Mod::Op::replace, "roleOccupant", {to_dn}}},
+                            "(roleOccupant=" + escape_filter(from_dn) + ")");
+    }
+}
+
 Status LdapStore::create_user(model::User& user) {
     if (user.user_name.empty() || !valid_emails(user.emails)) return Status::invalid;
     if (!user.id.empty() && !valid_uuid(user.id)) return Status::invalid;
@@ -737,12 +844,7 @@ Status LdapStore::create_user(model::User& user) {
         if (!dn) return Status::invalid;
         group_dns.push_back(*dn);
     }
-    if (!user.id.empty() && !conn_
-                                 ->search(options_.root_dn, Scope::sub,
-                                          "(entryUUID=" + escape_filter(user.id) + ")", kNoAttrs, 1)
-                                 .empty()) {
-        return Status::already_exists;
-    }
+    if (id_in_use(user.id)) return Status::already_exists;
     if (get_user_by_name(user.user_name)) return Status::already_exists;
     if (email_taken(user.emails, "")) return Status::conflict;
 
@@ -762,12 +864,20 @@ Status LdapStore::create_user(model::User& user) {
     if (rdn.empty()) return Status::invalid;
     const std::string dn =
         options_.user_rdn + "=" + escape_dn_value(rdn.front()) + "," + options_.user_base;
+    // The search above misses a worker writing the same address right now: the claims
+    // are the atomic step (doc/store-ldap.md, "Email claims").
+    const std::string stamp = new_claim_stamp(now);
+    if (!claim_emails(stored.emails, dn, stamp, false)) return Status::conflict;
     Rc rc = conn_->add(dn, a, relax);
-    if (rc != Rc::success) return status_of(rc);
+    if (rc != Rc::success) {
+        release_emails(stored.emails, dn, stamp);
+        return status_of(rc);
+    }
     for (const auto& g : group_dns) {
         Status st = change_membership(g, dn, true);
         if (st != Status::ok) {
             (void)conn_->remove(dn);
+            release_emails(stored.emails, dn, stamp);
             return st;
         }
     }
@@ -808,6 +918,7 @@ Status LdapStore::update_user(model::User& user) {
     const std::string old_rdn = ldap::first_rdn_value(dn);
     // A change of case only keeps the DN: the RDN attribute matches ignoring case.
     const bool renamed = !iequals(rdn.front(), old_rdn);
+    const std::string old_dn = dn;
     if (renamed) {
         Rc rc = conn_->rename(dn, options_.user_rdn + "=" + escape_dn_value(rdn.front()));
         if (rc != Rc::success) return status_of(rc);
@@ -815,6 +926,21 @@ Status LdapStore::update_user(model::User& user) {
         if (!moved) return Status::not_found;
         entry = std::move(moved);
         dn = entry->dn;
+        move_claims(old.emails, old_dn, dn);
+    }
+    // Nothing may stay half-written: undoes the claims and the rename.
+    const std::string stamp = new_claim_stamp(stored.last_modified.value_or(TimePoint{}));
+    const auto added = emails_not_in(stored.emails, old.emails);
+    auto undo = [&](bool claimed) {
+        if (claimed) release_emails(added, dn, stamp);
+        if (renamed) {
+            (void)conn_->rename(dn, options_.user_rdn + "=" + escape_dn_value(old_rdn));
+            move_claims(old.emails, dn, old_dn);
+        }
+    };
+    if (!claim_emails(added, dn, stamp, true)) {
+        undo(false);
+        return Status::conflict;
     }
     auto mods = diff(*entry, a);
     if (!contains_ci(entry->values("objectClass"), kUserExtras)) {
@@ -822,10 +948,10 @@ Status LdapStore::update_user(model::User& user) {
     }
     Rc rc = conn_->modify(dn, mods);
     if (rc != Rc::success) {
-        // Nothing may stay half-written: undo the rename.
-        if (renamed) (void)conn_->rename(dn, options_.user_rdn + "=" + escape_dn_value(old_rdn));
+        undo(true);
         return status_of(rc);
     }
+    release_emails(emails_not_in(old.emails, stored.emails), dn);
 
     // Memberships are written on the groups (reference §4).
     std::vector<std::string> current;
@@ -853,23 +979,26 @@ Status LdapStore::update_user(model::User& user) {
 }
 
 Status LdapStore::delete_user(std::string_view id) {
-    auto dn = user_dn(id);
-    if (!dn) return Status::not_found;
-    const std::string f = escape_filter(*dn);
+    auto entry = user_entry(id);
+    if (!entry) return Status::not_found;
+    const std::string& dn = entry->dn;
+    const std::string f = escape_filter(dn);
     remove_matching(sessions_base(), "(&(objectClass=ccppSession)(ccppSubject=" + f + "))");
-    delete_oauth_objects_of_user(*dn);
+    delete_oauth_objects_of_user(dn);
     // The store cleans up itself rather than relying on refint, which may not be set up.
     for (const auto& g : conn_->search(options_.group_base, Scope::sub,
                                        group_filter("(member=" + f + ")"), kNoAttrs)) {
-        Status st = change_membership(g.dn, *dn, false);
+        Status st = change_membership(g.dn, dn, false);
         if (st != Status::ok && st != Status::not_found) return st;
     }
     for (const auto& g : conn_->search(options_.group_base, Scope::sub,
                                        group_filter("(owner=" + f + ")"), kNoAttrs)) {
-        (void)conn_->modify(g.dn, {Mod{Mod::Op::remove, "owner", {*dn}}});
+        (void)conn_->modify(g.dn, {Mod{Mod::Op::remove, "owner", {dn}}});
     }
-    Rc rc = conn_->remove(*dn);
-    return rc == Rc::success ? Status::ok : status_of(rc);
+    Rc rc = conn_->remove(dn);
+    if (rc != Rc::success) return status_of(rc);
+    release_emails(entry->values("mail"), dn);
+    return Status::ok;
 }
 
 std::optional<model::User> LdapStore::get_user(std::string_view id) {
@@ -957,13 +1086,14 @@ std::string group_query(std::string_view name_attr, std::string_view q) {
 }
 }  // namespace
 
-std::vector<Entry> LdapStore::sorted_users(std::string_view query) {
-    auto found = conn_->search(options_.user_base, Scope::sub, user_filter(user_query(query)),
-                               kUserReadAttrs);
-    // LDAP has no portable server-side ordering here: sort like SQL's NOCASE.
+namespace {
+
+/// `found` ordered by `name_attr` ignoring ASCII case, then by id. LDAP has no portable
+/// server-side ordering here: this sorts like SQL's NOCASE.
+std::vector<Entry> sorted_by(std::vector<Entry> found, const std::string& name_attr) {
     std::vector<std::pair<std::string, std::size_t>> keys;
     for (std::size_t i = 0; i < found.size(); ++i) {
-        keys.emplace_back(to_lower(found[i].first("uid").value_or("")) + '\0' +
+        keys.emplace_back(to_lower(found[i].first(name_attr).value_or("")) + '\0' +
                               found[i].first("entryUUID").value_or(""),
                           i);
     }
@@ -974,15 +1104,28 @@ std::vector<Entry> LdapStore::sorted_users(std::string_view query) {
     return out;
 }
 
-std::vector<model::User> LdapStore::list_users(std::string_view query, Page page) {
-    std::vector<model::User> out;
-    if (page.limit == 0) return out;
-    auto entries = sorted_users(query);
-    IdCache cache;
+/// The models of the entries of `page` (`convert` makes one).
+template <typename Convert>
+auto page_of(const std::vector<Entry>& entries, Page page, Convert&& convert) {
+    std::vector<decltype(convert(entries.front()))> out;
     for (std::size_t i = page.offset; i < entries.size() && out.size() < page.limit; ++i) {
-        out.push_back(to_user(entries[i], cache));
+        out.push_back(convert(entries[i]));
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<Entry> LdapStore::sorted_users(std::string_view query) {
+    return sorted_by(conn_->search(options_.user_base, Scope::sub, user_filter(user_query(query)),
+                                   kUserReadAttrs),
+                     "uid");
+}
+
+std::vector<model::User> LdapStore::list_users(std::string_view query, Page page) {
+    if (page.limit == 0) return {};
+    IdCache cache;
+    return page_of(sorted_users(query), page, [&](const Entry& e) { return to_user(e, cache); });
 }
 
 std::size_t LdapStore::count_users(std::string_view query) {
@@ -1132,13 +1275,7 @@ Status LdapStore::create_group(model::Group& group) {
         owner = user_dn(*group.owner);
         if (!owner) return Status::invalid;
     }
-    if (!group.id.empty() &&
-        !conn_
-             ->search(options_.root_dn, Scope::sub, "(entryUUID=" + escape_filter(group.id) + ")",
-                      kNoAttrs, 1)
-             .empty()) {
-        return Status::already_exists;
-    }
+    if (id_in_use(group.id)) return Status::already_exists;
     if (get_group_by_name(group.display_name)) return Status::already_exists;
     model::Group stored = group;
     const TimePoint now = to_seconds(clock_.now());
@@ -1267,31 +1404,16 @@ std::optional<model::Group> LdapStore::get_group_by_name(std::string_view displa
 }
 
 std::vector<Entry> LdapStore::sorted_groups(std::string_view query) {
-    auto found = conn_->search(options_.group_base, Scope::sub,
-                               group_filter(group_query(options_.group_name_attribute, query)),
-                               kGroupReadAttrs);
-    std::vector<std::pair<std::string, std::size_t>> keys;
-    for (std::size_t i = 0; i < found.size(); ++i) {
-        keys.emplace_back(to_lower(found[i].first(options_.group_name_attribute).value_or("")) +
-                              '\0' + found[i].first("entryUUID").value_or(""),
-                          i);
-    }
-    std::sort(keys.begin(), keys.end());
-    std::vector<Entry> out;
-    out.reserve(found.size());
-    for (const auto& k : keys) out.push_back(std::move(found[k.second]));
-    return out;
+    return sorted_by(conn_->search(options_.group_base, Scope::sub,
+                                   group_filter(group_query(options_.group_name_attribute, query)),
+                                   kGroupReadAttrs),
+                     options_.group_name_attribute);
 }
 
 std::vector<model::Group> LdapStore::list_groups(std::string_view query, Page page) {
-    std::vector<model::Group> out;
-    if (page.limit == 0) return out;
-    auto entries = sorted_groups(query);
+    if (page.limit == 0) return {};
     IdCache cache;
-    for (std::size_t i = page.offset; i < entries.size() && out.size() < page.limit; ++i) {
-        out.push_back(to_group(entries[i], cache));
-    }
-    return out;
+    return page_of(sorted_groups(query), page, [&](const Entry& e) { return to_group(e, cache); });
 }
 
 std::size_t LdapStore::count_groups(std::string_view query) {

@@ -127,6 +127,13 @@ class LdapStore : public Store {
     std::optional<std::string> user_dn(std::string_view id);
     std::optional<std::string> group_dn(std::string_view id);
     std::optional<std::string> client_dn(std::string_view id);
+    /// The entry of class `object_class` with this entryUUID below `base` (one search;
+    /// nullopt without asking when `id` is no UUID).
+    std::optional<ldap::Entry> entry_by_id(std::string_view base, ldap::Scope scope,
+                                           std::string_view object_class, std::string_view id,
+                                           const std::vector<std::string>& attrs);
+    /// True when an entry below ROOT_DN has this entryUUID (a restore's chosen id).
+    bool id_in_use(std::string_view id);
     /// The entryUUID of the entry at `dn`, if it exists (DN-valued attributes -> model ids).
     std::optional<std::string> id_of(std::string_view dn);
     /// Deletes every entry under `base` matching `filter`; returns how many.
@@ -154,6 +161,24 @@ class LdapStore : public Store {
     std::optional<std::vector<std::string>> user_dns(const std::vector<std::string>& ids);
     /// An email of `emails` used by another user than `self_id`.
     bool email_taken(const std::vector<std::string>& emails, std::string_view self_id);
+    // ---- email claims (added by helper ldap-cleanup; doc/store-ldap.md, "Email claims") ----
+    std::string emails_base() const;  ///< "ou=emails,<ROOT_DN>"
+    /// Claims `email` for the user at `owner_dn` (an entry keyed by a hash of the address,
+    /// created by an add, so two workers get one winner); `stamp` marks this call's claims.
+    /// `owner_exists`: the user entry is already written (an update), so a claim naming it
+    /// is its own. False when another user holds the address or a worker is writing one.
+    bool claim_email(std::string_view email, const std::string& owner_dn, const std::string& stamp,
+                     bool owner_exists);
+    /// Claims every address of `emails`; on failure releases those it claimed.
+    bool claim_emails(const std::vector<std::string>& emails, const std::string& owner_dn,
+                      const std::string& stamp, bool owner_exists);
+    /// Deletes the claims of `emails` held by `owner_dn` (and, with a stamp, made by that
+    /// call only).
+    void release_emails(const std::vector<std::string>& emails, const std::string& owner_dn,
+                        const std::string& stamp = "");
+    /// Points the claims of `emails` held by `from_dn` at `to_dn` (after a rename).
+    void move_claims(const std::vector<std::string>& emails, const std::string& from_dn,
+                     const std::string& to_dn);
     std::vector<ldap::Entry> sorted_users(std::string_view query);
     std::vector<ldap::Entry> sorted_groups(std::string_view query);
 

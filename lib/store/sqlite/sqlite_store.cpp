@@ -30,66 +30,8 @@ void SqliteFinalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(st
 
 namespace {
 
-/// Simple case folding for the scripts names are most often written in (ASCII, Latin-1,
-/// Latin Extended-A, Greek, Cyrillic): SQLite's LIKE folds ASCII only, and a search for
-/// "ÉLODIE" should find "Élodie" as it does on PostgreSQL (ILIKE) and LDAP.
-char32_t fold_char(char32_t c) {
-    if (c < 0x80) return (c >= U'A' && c <= U'Z') ? c + 0x20 : c;
-    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 0x20;
-    if (c >= 0x100 && c <= 0x137 && c != 0x130) return c | 1U;
-    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c & 1U) ? c + 1 : c;
-    if (c >= 0x14A && c <= 0x177) return c | 1U;
-    if (c == 0x178) return 0xFF;
-    if (c == 0x386) return 0x3AC;
-    if (c >= 0x388 && c <= 0x38A) return c + 0x25;
-    if (c == 0x38C) return 0x3CC;
-    if (c == 0x38E || c == 0x38F) return c + 0x3F;
-    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 0x20;
-    if (c == 0x3C2) return 0x3C3;  // final sigma
-    if (c >= 0x410 && c <= 0x42F) return c + 0x20;
-    if (c >= 0x400 && c <= 0x40F) return c + 0x50;
-    return c;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-}
-
-/// Folds `text`; bytes that are not a two-byte UTF-8 sequence are copied unchanged (every
-/// folded character is below U+0800), so invalid input passes through.
-std::string fold_case(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        auto b = static_cast<unsigned char>(text[i]);
-        if (b < 0x80) {
-            out += static_cast<char>(fold_char(b));
-        } else if ((b & 0xE0) == 0xC0 && i + 1 < text.size() &&
-                   (static_cast<unsigned char>(text[i + 1]) & 0xC0) == 0x80) {
-            char32_t c = ((b & 0x1FU) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3FU);
-            if (c < 0x80) {  // overlong: not a character, keep the bytes
-                out += text.substr(i, 2);
-            } else {
-                append_utf8(out, fold_char(c));
-            }
-            ++i;
-        } else {
-            out += static_cast<char>(b);
-        }
-    }
-    return out;
-}
-
-/// canaille_fold(text): fold_case as an SQL function, for the search statements.
+/// canaille_fold(text): canaille::fold_case (util/strings) as an SQL function, for the
+/// search statements.
 void fold_sql(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
         sqlite3_result_null(ctx);
@@ -125,7 +67,6 @@ void fold_sql(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
 
 using detail::clamp_to_int64;
 using detail::ConstraintViolation;
-using detail::fold_case;
 using detail::fold_sql;
 using detail::from_micros;
 using detail::Statement;

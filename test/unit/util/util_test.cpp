@@ -66,6 +66,26 @@ TEST_CASE("utf-8 validation", "[util]") {
     CHECK_FALSE(valid_utf8("\xff"));
 }
 
+TEST_CASE("fold_case lowers ASCII and common two-byte letters only", "[util]") {
+    CHECK(fold_case("AbC-123") == "abc-123");
+    CHECK(fold_case("\xc3\x89LODIE") == "\xc3\xa9lodie");  // ÉLODIE
+    CHECK(fold_case("\xc3\x97") == "\xc3\x97");            // × is no letter
+    CHECK(fold_case("\xc5\x81\xc3\xb3"
+                    "d\xc5\xba") ==
+          "\xc5\x82\xc3\xb3"
+          "d\xc5\xba");                                          // Łódź
+    CHECK(fold_case("\xc4\xb0") == "\xc4\xb0");                  // İ kept
+    CHECK(fold_case("\xce\xa3\xcf\x82") == "\xcf\x83\xcf\x83");  // Σς -> σσ
+    CHECK(fold_case("\xce\x86") == "\xce\xac");                  // Ά -> ά
+    CHECK(fold_case("\xd0\x96\xd0\x81") == "\xd0\xb6\xd1\x91");  // ЖЁ -> жё
+    CHECK(fold_case("\xe2\x82\xac") == "\xe2\x82\xac");          // three bytes: kept
+    // Invalid UTF-8 passes through: a lone lead byte, a stray continuation, an overlong.
+    CHECK(fold_case("A\xc3") == "a\xc3");
+    CHECK(fold_case("\x80Z") == "\x80z");
+    CHECK(fold_case("\xc1\x81") == "\xc1\x81");
+    CHECK(fold_case("") == "");
+}
+
 TEST_CASE("url encode and decode", "[util]") {
     bool ok = false;
     CHECK(url_decode("a%20b+c", true, ok) == "a b c");
