@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-meson ninja-build pkg-config g++ clang-format
+meson ninja-build pkg-config g++ clang-format clang libclang-rt-14-dev llvm-14
 libfcgi-dev spawn-fcgi libboost-dev libssl-dev libcpp-jwt-dev libsqlite3-dev
 libctemplate-dev rapidjson-dev libyaml-cpp-dev libargon2-dev libcurl4-openssl-dev
 libsystemd-dev catch2 libpqxx-dev postgresql

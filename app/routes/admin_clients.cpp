@@ -591,8 +591,10 @@ class ClientsRoute {
             row.set("LABEL", f.label);
             std::string value = f.get(c);
             if (f.kind == Kind::words) {
+                // split() returns views: the string they point into must outlive the loop.
+                const std::string lines = std::move(value);
                 value.clear();
-                for (const auto& w : split(f.get(c), '\n')) {
+                for (const auto& w : split(lines, '\n')) {
                     if (!value.empty()) value += " ";
                     value += std::string(w);
                 }

@@ -45,8 +45,9 @@ const Vector kPbkdf2Vectors[] = {
 // Produced by passlib 1.7.4 itself (pbkdf2_sha512/sha256/sha1.hash("canaille-legacy")), the
 // shape Canaille's SQL backend stores.
 const char* const kPasslibGenerated[] = {
-    "$pbkdf2-sha512$25000$fo/RWstZC8FYKyXkHCNEaA$kBE3pBQst9a9qyXe0AXpnt8cffUUG5ru/DZbW7zCdSl6ZSEL"
-    "SbGZYWeVlAr0b7L/GZ7YU/Q4XdAiloHkBiCdIw",
+    // Parenthesised: one hash split over two lines, not two elements missing a comma.
+    ("$pbkdf2-sha512$25000$fo/RWstZC8FYKyXkHCNEaA$kBE3pBQst9a9qyXe0AXpnt8cffUUG5ru/DZbW7zCdSl6ZSEL"
+     "SbGZYWeVlAr0b7L/GZ7YU/Q4XdAiloHkBiCdIw"),
     "$pbkdf2-sha256$29000$AmBsLaV0jjHmHKM05nxvrQ$0etVpO0DCdlt4JRKmnIMiaQYZYlEb.zLI9WI6YdY2xE",
     "$pbkdf2$131000$dY5RqrX2nvNeSwlh7N1bqw$FL5cG4.yrB7.WtFXF7g0p9VsMkM",
 };
