@@ -31,6 +31,13 @@ std::optional<http::Response> check_host(const config::Settings& s, const http::
     return http::Response::text("unknown host", 400);
 }
 
+bool is_shared_cacheable(const http::Response& response) {
+    for (const auto& [name, value] : response.headers) {
+        if (iequals(name, "Cache-Control")) return value.find("public") != std::string::npos;
+    }
+    return false;
+}
+
 }  // namespace
 
 http::Response WebApp::dispatch(Context& ctx) {
@@ -64,8 +71,22 @@ http::Response WebApp::dispatch(Context& ctx) {
     return response;
 }
 
+std::string WebApp::next_request_id() {
+    if (request_ids_ == 0) {
+        // Seeded after the fork (the app is built in each worker), so workers differ.
+        for (const auto b : random_bytes(8)) {
+            request_ids_ = (request_ids_ << 8) | static_cast<unsigned char>(b);
+        }
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string id(16, '0');
+    std::uint64_t v = request_ids_++;
+    for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<std::size_t>(i)] = kHex[v & 0xf];
+    return id;
+}
+
 http::Response WebApp::handle(http::Request& request) {
-    const auto request_id = to_hex(random_bytes(8));
+    const auto request_id = next_request_id();
     Context ctx(services_, request);
     http::Response response;
     try {
@@ -83,7 +104,9 @@ http::Response WebApp::handle(http::Request& request) {
     }
     ctx.apply_cookies(response);
     add_security_headers(request, response);
-    response.set_header("X-Request-Id", request_id);
+    // A response that shared caches may keep (discovery, JWKS: nginx caches them) is
+    // served to many requests: a per-request id in it would be wrong for all but one.
+    if (!is_shared_cacheable(response)) response.set_header("X-Request-Id", request_id);
     return response;
 }
 

@@ -116,6 +116,8 @@ sed -e "s#/run/canaille/canaille.sock#$SOCKET#" \
     -e "s#/usr/share/canaille/assets/#$ROOT/assets/#" \
     -e "s#include fastcgi_params;#include /etc/nginx/fastcgi_params;#" \
     "$ROOT/deploy/nginx/canaille.conf" >"$DEMO/nginx/canaille.conf"
+sed -e "s#/var/cache/nginx/canaille#$DEMO/nginx/cache#" -e "s#/run/canaille/canaille.sock#$SOCKET#" \
+    "$ROOT/deploy/nginx/canaille-http.conf" >"$DEMO/nginx/canaille-http.conf"
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user nobody nogroup;"
 cat >"$DEMO/nginx/nginx.conf" <<NGINX
@@ -134,6 +136,7 @@ http {
     scgi_temp_path $DEMO/nginx/scgi;
     uwsgi_temp_path $DEMO/nginx/uwsgi;
     server_tokens off;
+    include $DEMO/nginx/canaille-http.conf;
     server {
         listen 127.0.0.1:$PORT;
         server_name localhost;

@@ -55,7 +55,12 @@ class UserinfoEndpoint {
         }
         const auto user = s_.store->get_user(*token->subject);
         if (!user || user->locked(now)) return bearer_error(invalid);
-        const oidc::ClaimSource source{*user, oidc_routes::group_names(*s_.store, *user), ""};
+        // Group names cost a store read per group: only the groups scope shows them.
+        const oidc::ClaimSource source{*user,
+                                       oidc::has_scope(token->scope, "groups")
+                                           ? oidc_routes::group_names(*s_.store, *user)
+                                           : std::vector<std::string>{},
+                                       ""};
         return oidc_routes::no_store_json(oidc::userinfo_json(source, token->scope));
     }
 

@@ -21,7 +21,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -40,6 +39,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kDrainLimit = 64 * 1024 * 1024;  // bytes of an oversized body skipped
 constexpr int kPeerTimeoutSeconds = 30;                // a stuck web server cannot pin a worker
 constexpr auto kDrainTimeout = std::chrono::seconds(30);
+// Connections one worker keeps open for a web server using FCGI_KEEP_CONN; beyond it the
+// worker leaves new connections to the others.
+constexpr std::size_t kMaxConnectionsPerWorker = 64;
 
 // Set from signal handlers; read by the worker loop.
 volatile sig_atomic_t g_stop = 0;
@@ -92,13 +94,50 @@ class FcgiRequest {
     FCGX_Request raw_{};
 };
 
+/// Reads what is left of FCGI_STDIN up to its end record (bounded): the web server has then
+/// sent everything it will send for this request.
+bool drain_stdin(FCGX_Stream* in) {
+    if (in == nullptr) return false;
+    char sink[4096];
+    std::size_t drained = 0;
+    while (!FCGX_HasSeenEOF(in) && drained < kDrainLimit) {
+        const int n = FCGX_GetStr(sink, sizeof sink, in);
+        if (n <= 0) break;
+        drained += static_cast<std::size_t>(n);
+    }
+    return FCGX_HasSeenEOF(in) != 0 && FCGX_GetError(in) == 0;
+}
+
+/// FCGX_Finish_r, without its slow close. libfcgi closes a connection with shutdown(SHUT_WR)
+/// and then blocks in select()/read() until the web server closes its end, so that no
+/// unread byte turns the close into a reset. That wait is a scheduler round trip to nginx
+/// per request, during which the worker serves no one. Once FCGI_STDIN has been read to its
+/// end record nothing more is coming (FCGI_ABORT_REQUEST aside), so the socket is closed at
+/// once; otherwise libfcgi's careful close is kept.
+void finish_request(FCGX_Request* r) {
+    bool close = !r->keepConnection;
+    if (r->in != nullptr) {
+        const bool input_done = drain_stdin(r->in);
+        close |= FCGX_FClose(r->err) != 0;
+        close |= FCGX_FClose(r->out) != 0;  // flushes STDOUT, sends FCGI_END_REQUEST
+        close |= FCGX_GetError(r->in) != 0;
+        if (close && input_done && r->ipcFd >= 0) {
+            FCGX_Free(r, 0);  // the streams and params only
+            ::close(r->ipcFd);
+            r->ipcFd = -1;
+            return;
+        }
+    }
+    FCGX_Free(r, close ? 1 : 0);
+}
+
 /// Ends the accepted request (flushes STDOUT, sends END_REQUEST) however the handler exits.
 class AcceptedRequest {
   public:
     explicit AcceptedRequest(FCGX_Request* r) : r_(r) {}
     AcceptedRequest(const AcceptedRequest&) = delete;
     AcceptedRequest& operator=(const AcceptedRequest&) = delete;
-    ~AcceptedRequest() { FCGX_Finish_r(r_); }
+    ~AcceptedRequest() { finish_request(r_); }
 
   private:
     FCGX_Request* r_;
@@ -138,26 +177,62 @@ std::optional<std::size_t> parse_length(std::string_view s) {
     return n;
 }
 
-using CgiParams = std::map<std::string_view, std::string_view, std::less<>>;
+/// The meta-variables the server reads (RFC 3875 §4.1), picked from the FastCGI params in
+/// one pass. The last of repeated params wins (as in PHP-FPM): nginx sends both the
+/// `include fastcgi_params` value and a later override (HTTP_HOST, PATH_INFO).
+struct CgiParams {
+    std::string_view role, method, script_name, path_info, document_uri, request_uri, query_string,
+        https, request_scheme, server_name, server_port, remote_addr, content_type, content_length;
+    /// HTTP_* params in arrival order (name without the prefix, value).
+    std::vector<std::pair<std::string_view, std::string_view>> http;
 
-std::string_view param(const CgiParams& params, std::string_view name) {
-    const auto it = params.find(name);
-    return it == params.end() ? std::string_view() : it->second;
-}
+    void take(std::string_view name, std::string_view value) {
+        if (name.size() > 5 && name.compare(0, 5, "HTTP_") == 0) {
+            http.emplace_back(name.substr(5), value);
+            return;
+        }
+        struct Known {
+            std::string_view name;
+            std::string_view CgiParams::*field;
+        };
+        static constexpr Known kKnown[] = {
+            {"FCGI_ROLE", &CgiParams::role},
+            {"REQUEST_METHOD", &CgiParams::method},
+            {"SCRIPT_NAME", &CgiParams::script_name},
+            {"PATH_INFO", &CgiParams::path_info},
+            {"DOCUMENT_URI", &CgiParams::document_uri},
+            {"REQUEST_URI", &CgiParams::request_uri},
+            {"QUERY_STRING", &CgiParams::query_string},
+            {"HTTPS", &CgiParams::https},
+            {"REQUEST_SCHEME", &CgiParams::request_scheme},
+            {"SERVER_NAME", &CgiParams::server_name},
+            {"SERVER_PORT", &CgiParams::server_port},
+            {"REMOTE_ADDR", &CgiParams::remote_addr},
+            {"CONTENT_TYPE", &CgiParams::content_type},
+            {"CONTENT_LENGTH", &CgiParams::content_length},
+        };
+        for (const auto& k : kKnown) {
+            if (k.name == name) {
+                this->*k.field = value;
+                return;
+            }
+        }
+    }
+};
 
 /// The decoded path below SCRIPT_NAME, from PATH_INFO or, when the web server gives none
 /// (nginx without fastcgi_split_path_info), from DOCUMENT_URI / REQUEST_URI.
 Result<std::string, ParseError> request_path(const CgiParams& params,
                                              const std::string& script_name) {
     std::string path;
-    if (const auto info = param(params, "PATH_INFO"); !info.empty()) {
+    if (const auto info = params.path_info; !info.empty()) {
         path = std::string(info);
     } else {
         std::string uri;
-        if (const auto doc = param(params, "DOCUMENT_URI"); !doc.empty()) {
+        if (const auto doc = params.document_uri; !doc.empty()) {
             uri = std::string(doc);  // already decoded and normalised by nginx
         } else {
-            auto raw = param(params, "REQUEST_URI");
+            auto raw = params.request_uri;
             raw = raw.substr(0, raw.find('?'));
             bool ok = false;
             uri = url_decode(raw, false, ok);
@@ -176,73 +251,90 @@ Result<std::string, ParseError> request_path(const CgiParams& params,
     return path;
 }
 
+/// "ACCEPT_LANGUAGE" -> "accept-language".
+std::string header_name(std::string_view cgi_name) {
+    std::string out(cgi_name);
+    for (char& c : out) {
+        if (c == '_') {
+            c = '-';
+        } else if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
 /// Builds the Request from the FastCGI params (RFC 3875 §4.1 meta-variables).
 Result<Request, ParseError> build_request(char** envp, const Limits& limits) {
     CgiParams params;
+    params.http.reserve(16);
     for (char** p = envp; p && *p; ++p) {
         const std::string_view entry(*p);
         const auto eq = entry.find('=');
         if (eq == std::string_view::npos) continue;
-        // The last of repeated params wins (as in PHP-FPM): nginx sends both the
-        // `include fastcgi_params` SCRIPT_NAME and a later override.
-        params.insert_or_assign(entry.substr(0, eq), entry.substr(eq + 1));
+        params.take(entry.substr(0, eq), entry.substr(eq + 1));
     }
 
     // libfcgi also accepts the AUTHORIZER and FILTER roles, which this server does not play.
-    if (const auto role = param(params, "FCGI_ROLE"); !role.empty() && role != "RESPONDER") {
+    if (!params.role.empty() && params.role != "RESPONDER") {
         return fail(400, "unsupported FastCGI role");
     }
     Request request;
-    const auto method = param(params, "REQUEST_METHOD");
+    const auto method = params.method;
     if (method.empty()) return fail(400, "missing request method");
     if (method.size() > 32 || !is_token(method)) return fail(400, "invalid request method");
     request.method = std::string(method);
 
-    for (const auto& [name, value] : params) {
-        std::string header;
-        if (starts_with(name, "HTTP_") && name.size() > 5) {
-            header = to_lower(name.substr(5));
-            std::replace(header.begin(), header.end(), '_', '-');
-        } else if (name == "CONTENT_TYPE" || name == "CONTENT_LENGTH") {
-            if (value.empty()) continue;
-            header = name == "CONTENT_TYPE" ? "content-type" : "content-length";
-        } else {
-            continue;
-        }
+    auto add_header = [&](std::string name, std::string_view value) -> Result<void, ParseError> {
         // RFC 6585 §5.
         if (value.size() > limits.max_header_size) {
-            return fail(431, "request header " + header + " too large");
+            return fail(431, "request header " + name + " too large");
         }
-        request.headers.emplace(std::move(header), std::string(value));
+        request.headers.insert_or_assign(std::move(name), std::string(value));
+        return {};
+    };
+    for (const auto& [name, value] : params.http) {
+        if (auto added = add_header(header_name(name), value); !added)
+            return unexpected(added.error());
+    }
+    if (!params.content_type.empty()) {
+        if (auto added = add_header("content-type", params.content_type); !added) {
+            return unexpected(added.error());
+        }
+    }
+    if (!params.content_length.empty()) {
+        if (auto added = add_header("content-length", params.content_length); !added) {
+            return unexpected(added.error());
+        }
     }
 
-    std::string script_name(param(params, "SCRIPT_NAME"));
+    std::string script_name(params.script_name);
     while (!script_name.empty() && script_name.back() == '/') script_name.pop_back();
     request.script_name = std::move(script_name);
     auto path = request_path(params, request.script_name);
     if (!path) return unexpected(path.error());
     request.path = std::move(path).value();
-    request.query_string = std::string(param(params, "QUERY_STRING"));
+    request.query_string = std::string(params.query_string);
 
-    const auto https = param(params, "HTTPS");
+    const auto https = params.https;
     if (!https.empty() && !iequals(https, "off")) {
         request.scheme = "https";
-    } else if (const auto scheme = param(params, "REQUEST_SCHEME");
+    } else if (const auto scheme = params.request_scheme;
                iequals(scheme, "https") || iequals(scheme, "http")) {
         request.scheme = to_lower(scheme);
     }
 
     if (const auto host = request.header("host")) {
         request.host = std::string(*host);
-    } else if (const auto server = param(params, "SERVER_NAME"); !server.empty()) {
+    } else if (const auto server = params.server_name; !server.empty()) {
         request.host = std::string(server);
-        const auto port = param(params, "SERVER_PORT");
+        const auto port = params.server_port;
         const bool default_port = port.empty() || (request.scheme == "http" && port == "80") ||
                                   (request.scheme == "https" && port == "443");
         if (!default_port) request.host.append(":").append(port);
     }
     if (!request.host.empty() && !valid_host(request.host)) return fail(400, "invalid Host");
-    request.remote_addr = std::string(param(params, "REMOTE_ADDR"));
+    request.remote_addr = std::string(params.remote_addr);
     return request;
 }
 
@@ -410,6 +502,32 @@ class WorkerSignals {
     sigset_t wait_mask_{};
 };
 
+/// On stop, with kept connections: nginx may already have sent a request on one of them
+/// (it sees them all as idle while this worker serves another); closing that connection
+/// unanswered would fail the request, and nginx retries only idempotent ones. So each
+/// request already there is answered and its connection closed right after; idle
+/// connections are closed at once, which nginx notices before reusing them (but for a
+/// request it sends in the few microseconds in between).
+void answer_pending(const std::vector<std::unique_ptr<FcgiRequest>>& slots,
+                    const AppHandler& handler, const Limits& limits) {
+    for (const auto& slot : slots) {
+        FCGX_Request* r = slot->get();
+        if (r->ipcFd < 0) continue;
+        char byte = 0;
+        const ssize_t n = ::recv(r->ipcFd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0 && FCGX_Accept_r(r) >= 0) {
+            r->keepConnection = 0;  // closed by finish_request after the answer
+            AcceptedRequest accepted(r);
+            serve_one(r, handler, limits);
+            continue;
+        }
+        if (r->ipcFd >= 0) {
+            ::close(r->ipcFd);
+            r->ipcFd = -1;
+        }
+    }
+}
+
 /// The accept loop of one worker; returns when a stop signal arrives.
 int run_worker(int listen_fd, const FastCgiOptions& options) {
     WorkerSignals signals;
@@ -424,37 +542,67 @@ int run_worker(int listen_fd, const FastCgiOptions& options) {
         log::error("worker failed to start: no handler");
         return 1;
     }
-    FcgiRequest request(listen_fd);
+    // One FCGX_Request per open connection. Without FCGI_KEEP_CONN (nginx's default) a
+    // connection carries one request and only the first slot is ever used. With
+    // `fastcgi_keep_conn on` the web server keeps connections open and sends later requests
+    // on whichever it likes: the worker waits on all of its connections and on the
+    // listening socket at once, so a request never waits for a connection the worker is
+    // not looking at (the stall a one-connection loop has).
+    std::vector<std::unique_ptr<FcgiRequest>> slots;
+    slots.push_back(std::make_unique<FcgiRequest>(listen_fd));
+    std::vector<pollfd> fds;
+    std::vector<FcgiRequest*> owners;
     while (!g_stop) {
-        pollfd pfd{};
-        pfd.fd = request.connection_fd() >= 0 ? request.connection_fd() : listen_fd;
-        pfd.events = POLLIN;
-        if (::ppoll(&pfd, 1, nullptr, signals.wait_mask()) < 0) {
+        fds.clear();
+        owners.clear();
+        FcgiRequest* idle = nullptr;
+        for (const auto& slot : slots) {
+            if (slot->connection_fd() >= 0) {
+                fds.push_back(pollfd{slot->connection_fd(), POLLIN, 0});
+                owners.push_back(slot.get());
+            } else if (idle == nullptr) {
+                idle = slot.get();
+            }
+        }
+        if (idle == nullptr && slots.size() < kMaxConnectionsPerWorker) {
+            slots.push_back(std::make_unique<FcgiRequest>(listen_fd));
+            idle = slots.back().get();
+        }
+        if (idle != nullptr) {
+            fds.push_back(pollfd{listen_fd, POLLIN, 0});
+            owners.push_back(idle);
+        }
+        if (::ppoll(fds.data(), fds.size(), nullptr, signals.wait_mask()) < 0) {
             if (errno == EINTR) continue;
             log::error("poll on the FastCGI socket failed: " + errno_text(errno));
             return 1;
         }
-        if (g_stop) break;
-        // The listening socket is non-blocking: another worker may have taken the
-        // connection (EAGAIN), and a malformed connection is dropped inside libfcgi.
-        const int rc = FCGX_Accept_r(request.get());
-        if (rc < 0) {
-            if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED ||
-                rc == -EPROTO || rc == -ECONNRESET || rc == -EPIPE || rc == -ETIMEDOUT) {
-                continue;
+        for (std::size_t i = 0; i < fds.size() && !g_stop; ++i) {
+            if (fds[i].revents == 0) continue;
+            FcgiRequest& request = *owners[i];
+            // The listening socket is non-blocking: another worker may have taken the
+            // connection (EAGAIN), and a malformed or closed connection is dropped inside
+            // libfcgi (which then tries the listening socket once, without blocking).
+            const int rc = FCGX_Accept_r(request.get());
+            if (rc < 0) {
+                if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED ||
+                    rc == -EPROTO || rc == -ECONNRESET || rc == -EPIPE || rc == -ETIMEDOUT) {
+                    continue;
+                }
+                if (g_stop) break;
+                if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
+                    log::error("accept failed: " + errno_text(-rc));
+                    ::usleep(100 * 1000);
+                    continue;
+                }
+                log::error("FCGX_Accept_r failed: " + std::to_string(rc));
+                return 1;
             }
-            if (g_stop) break;
-            if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == -ENOMEM) {
-                log::error("accept failed: " + errno_text(-rc));
-                ::usleep(100 * 1000);
-                continue;
-            }
-            log::error("FCGX_Accept_r failed: " + std::to_string(rc));
-            return 1;
+            AcceptedRequest accepted(request.get());
+            serve_one(request.get(), handler, options.limits);
         }
-        AcceptedRequest accepted(request.get());
-        serve_one(request.get(), handler, options.limits);
     }
+    answer_pending(slots, handler, options.limits);
     return 0;
 }
 

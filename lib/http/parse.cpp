@@ -2,6 +2,7 @@
 #include "http/parse.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "util/strings.hpp"
 
@@ -165,6 +166,23 @@ Result<PartHeaders, ParseError> parse_part_headers(std::string_view block) {
 
 }  // namespace
 
+namespace {
+
+/// One urlencoded name or value, decoded and checked (UTF-8). Most values (tokens, codes,
+/// ids) are plain ASCII without escapes: those are copied as they are.
+std::optional<std::string> decode_component(std::string_view raw) {
+    const bool plain = std::all_of(raw.begin(), raw.end(), [](char c) {
+        return c != '%' && c != '+' && static_cast<unsigned char>(c) < 0x80;
+    });
+    if (plain) return std::string(raw);
+    bool ok = false;
+    auto out = url_decode(raw, true, ok);
+    if (!ok || !valid_utf8(out)) return std::nullopt;
+    return out;
+}
+
+}  // namespace
+
 Result<Params, ParseError> parse_urlencoded(std::string_view text, const Limits& limits) {
     Params out;
     std::size_t start = 0;
@@ -183,13 +201,18 @@ Result<Params, ParseError> parse_urlencoded(std::string_view text, const Limits&
         if (raw_name.size() > limits.max_field_size || raw_value.size() > limits.max_field_size) {
             return fail(413, "field too large");
         }
-        bool ok_name = false;
-        bool ok_value = false;
-        auto name = url_decode(raw_name, true, ok_name);
-        auto value = url_decode(raw_value, true, ok_value);
-        if (!ok_name || !ok_value) return fail(400, "invalid percent-encoding");
-        if (!valid_utf8(name) || !valid_utf8(value)) return fail(400, "invalid UTF-8");
-        out.add(std::move(name), std::move(value));
+        auto name = decode_component(raw_name);
+        auto value = decode_component(raw_value);
+        if (!name || !value) {
+            // The same distinction as before: a bad escape first, then bad UTF-8.
+            bool ok_name = false;
+            bool ok_value = false;
+            (void)url_decode(raw_name, true, ok_name);
+            (void)url_decode(raw_value, true, ok_value);
+            if (!ok_name || !ok_value) return fail(400, "invalid percent-encoding");
+            return fail(400, "invalid UTF-8");
+        }
+        out.add(std::move(*name), std::move(*value));
     }
     return out;
 }
