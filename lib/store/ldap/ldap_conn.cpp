@@ -3,11 +3,15 @@
 
 #include <lber.h>
 #include <ldap.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cctype>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 namespace canaille::store::ldap {
@@ -120,6 +124,60 @@ std::optional<timeval> to_timeval(std::chrono::milliseconds ms) {
 /// SASL EXTERNAL needs no prompt; libldap still wants a callback.
 int no_interaction(LDAP*, unsigned, void*, void*) { return LDAP_SUCCESS; }
 
+/// libldap (2.5, built without LDAP_USE_NON_BLOCKING_TLS) runs the TLS handshake with
+/// blocking reads that neither LDAP timeout bounds (it retries on EAGAIN, so SO_RCVTIMEO
+/// does not help): a peer that accepts TCP and then stays silent would hang an ldaps://
+/// connect or a StartTLS for ever. While a handle is being opened with a timeout, this
+/// guard learns its socket from a connect callback and shuts the socket down when the
+/// timeout passes first, which makes the handshake fail.
+class HandshakeGuard {
+  public:
+    explicit HandshakeGuard(std::chrono::milliseconds timeout) {
+        current_ = this;
+        watchdog_ = std::thread([this, timeout] {
+            std::unique_lock lock(mutex_);
+            if (!cv_.wait_for(lock, timeout, [this] { return done_; }) && fd_ >= 0) {
+                shutdown(fd_, SHUT_RDWR);
+            }
+        });
+    }
+    ~HandshakeGuard() {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        watchdog_.join();
+        current_ = nullptr;
+    }
+    HandshakeGuard(const HandshakeGuard&) = delete;
+    HandshakeGuard& operator=(const HandshakeGuard&) = delete;
+
+    /// Registered once per handle: tells the guard of the opening thread, if any, the fd.
+    static int on_connect(LDAP*, Sockbuf* sb, LDAPURLDesc*, sockaddr*, ldap_conncb*) {
+        int fd = -1;
+        if (current_ && ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1) {
+            std::lock_guard lock(current_->mutex_);
+            current_->fd_ = fd;
+        }
+        return 0;
+    }
+    static void on_close(LDAP*, Sockbuf*, ldap_conncb*) {}
+
+  private:
+    static thread_local HandshakeGuard* current_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    int fd_ = -1;
+    std::thread watchdog_;
+};
+
+thread_local HandshakeGuard* HandshakeGuard::current_ = nullptr;
+
+/// libldap keeps the pointer, so the callback record lives as long as the program.
+ldap_conncb kHandshakeCallbacks{HandshakeGuard::on_connect, HandshakeGuard::on_close, nullptr};
+
 /// Opens (and binds unless `bind` is false) a new handle. Returns the libldap code.
 int open_handle(const ConnOptions& o, LdapPtr& out, std::string& diag) {
     LDAP* raw = nullptr;
@@ -144,12 +202,25 @@ int open_handle(const ConnOptions& o, LdapPtr& out, std::string& diag) {
         if (!o.ca_file.empty()) {
             ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CACERTFILE, o.ca_file.c_str());
         }
+        if (o.timeout.count() >= 0) {
+            ldap_set_option(ld.get(), LDAP_OPT_CONNECT_CB, &kHandshakeCallbacks);
+        }
         // The TLS options above only take effect in a fresh context.
         int is_server = 0;
         rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_NEWCTX, &is_server);
         if (rc != LDAP_OPT_SUCCESS) {
             diag = "cannot set up TLS";
             return LDAP_CONNECT_ERROR;
+        }
+    }
+    std::optional<HandshakeGuard> guard;
+    if (tls && o.timeout.count() >= 0) guard.emplace(o.timeout);
+    if (tls && !o.start_tls) {
+        // Connect now, under the guard, rather than inside the first operation.
+        rc = ldap_connect(ld.get());
+        if (rc != LDAP_SUCCESS) {
+            diag = "TLS connection failed";
+            return rc;
         }
     }
     if (o.start_tls) {
