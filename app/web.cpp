@@ -2,6 +2,9 @@
 #include "app/web.hpp"
 
 #include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "auth/csrf.hpp"
 #include "util/hash.hpp"
@@ -172,19 +175,69 @@ std::string safe_next(const http::Request& request, std::string_view next) {
     return std::string(next);
 }
 
+namespace {
+
+using HeaderPair = std::pair<std::string, std::string>;
+
+// Built once: every response carries them, and building them per request cost a string
+// construction and a full header scan apiece.
+const HeaderPair& csp_header() {
+    static const HeaderPair header{"Content-Security-Policy",
+                                   "default-src 'self'; img-src 'self' data: https:; "
+                                   "font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+                                   "frame-ancestors 'self'"};
+    return header;
+}
+
+const std::vector<HeaderPair>& fixed_headers() {
+    static const std::vector<HeaderPair> headers{
+        {"X-Frame-Options", "SAMEORIGIN"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"Referrer-Policy", "same-origin"},
+        {"Cross-Origin-Opener-Policy", "same-origin"},
+    };
+    return headers;
+}
+
+const HeaderPair& hsts_header() {
+    static const HeaderPair header{"Strict-Transport-Security",
+                                   "max-age=31536000; includeSubDomains"};
+    return header;
+}
+
+}  // namespace
+
 void add_security_headers(const http::Request& request, http::Response& response) {
-    if (!response.has_header("Content-Security-Policy")) {
-        response.set_header("Content-Security-Policy",
-                            "default-src 'self'; img-src 'self' data: https:; "
-                            "font-src 'self' data:; object-src 'none'; base-uri 'self'; "
-                            "frame-ancestors 'self'");
+    // One scan of what the route set; the common case (none of ours present) appends copies.
+    bool has_csp = false;
+    bool has_fixed = false;
+    bool has_hsts = false;
+    for (const auto& [name, value] : response.headers) {
+        if (iequals(name, csp_header().first)) {
+            has_csp = true;
+        } else if (iequals(name, hsts_header().first)) {
+            has_hsts = true;
+        } else {
+            for (const auto& f : fixed_headers()) {
+                if (iequals(name, f.first)) has_fixed = true;
+            }
+        }
     }
-    response.set_header("X-Frame-Options", "SAMEORIGIN");
-    response.set_header("X-Content-Type-Options", "nosniff");
-    response.set_header("Referrer-Policy", "same-origin");
-    response.set_header("Cross-Origin-Opener-Policy", "same-origin");
+    response.headers.reserve(response.headers.size() + fixed_headers().size() + 2);
+    // A route's own Content-Security-Policy stands; the other headers replace a route's.
+    if (!has_csp) response.headers.push_back(csp_header());
+    if (has_fixed) {
+        for (const auto& f : fixed_headers()) response.set_header(f.first, f.second);
+    } else {
+        response.headers.insert(response.headers.end(), fixed_headers().begin(),
+                                fixed_headers().end());
+    }
     if (request.is_secure()) {
-        response.set_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+        if (has_hsts) {
+            response.set_header(hsts_header().first, hsts_header().second);
+        } else {
+            response.headers.push_back(hsts_header());
+        }
     }
 }
 

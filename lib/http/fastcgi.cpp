@@ -26,6 +26,20 @@
 #include <string>
 #include <vector>
 
+// Workers leave through _exit (no atexit handlers, no static destructors in a forked copy
+// of the supervisor), which skips LeakSanitizer's exit-time check: sanitizer builds run it
+// by hand first.
+#if defined(__SANITIZE_ADDRESS__)
+#define CANAILLE_LEAK_CHECK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CANAILLE_LEAK_CHECK 1
+#endif
+#endif
+#if defined(CANAILLE_LEAK_CHECK)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "http/parse.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -694,6 +708,9 @@ class Supervisor {
             } catch (const std::exception& e) {
                 log::error(std::string("worker failed: ") + e.what());
             }
+#if defined(CANAILLE_LEAK_CHECK)
+            __lsan_do_leak_check();
+#endif
             ::_exit(rc);
         }
         slot.pid = pid;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <optional>
 #include <string>
@@ -169,21 +170,28 @@ struct SqliteStore::CachedStatement {
 
 /// BEGIN IMMEDIATE for writes: the write lock is taken up front (waiting through the busy
 /// timeout), so a transaction never fails half-way on a lock upgrade. Reads use a deferred
-/// transaction to see one snapshot across the queries that load a user or a group.
+/// transaction to see one snapshot across the queries that load several rows. The control
+/// statements run through the statement cache: sqlite3_exec would parse them on every call.
 class SqliteStore::Transaction {
   public:
     enum class Kind { read, write };
     Transaction(SqliteStore& store, Kind kind) : store_(store) {
-        store_.exec(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN");
+        store_.prepare(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN").run();
     }
     ~Transaction() {
-        if (!done_) sqlite3_exec(store_.db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        if (done_) return;
+        // A destructor must not throw; when ROLLBACK fails, SQLite has already ended the
+        // transaction (or will roll it back when the connection closes).
+        try {
+            store_.prepare("ROLLBACK").run();
+        } catch (const std::exception&) {
+        }
     }
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
 
     void commit() {
-        store_.exec("COMMIT");
+        store_.prepare("COMMIT").run();
         done_ = true;
     }
 

@@ -144,7 +144,10 @@ std::string column_list(const std::string_view* columns, std::size_t n) {
 
 const std::string& client_select_sql() {
     static const std::string sql =
-        "SELECT " + column_list(kClientColumns.data(), kClientColumnCount) + " FROM clients ";
+        "SELECT " + column_list(kClientColumns.data(), kClientColumnCount) +
+        // The audience rides along as a JSON array: one statement, one snapshot.
+        ", (SELECT json_group_array(audience) FROM (SELECT audience FROM client_audiences"
+        " WHERE owner_id = clients.id ORDER BY position)) FROM clients ";
     return sql;
 }
 
@@ -271,6 +274,7 @@ model::Client read_client_row(const Statement& st) {
     c.request_object_encryption_enc = st.opt_text(i++);
     c.request_uris = list("client request_uris");
     c.require_signed_request_object = st.int64(i++) != 0;
+    c.audience = list("client audience");
     return c;
 }
 
@@ -337,6 +341,14 @@ model::Token read_token_row(const Statement& st) {
     return t;
 }
 
+/// kTokenColumns and the audience as a JSON array (column 14): a token in one statement.
+constexpr const char* kTokenSelect =
+    "SELECT id, token_id, access_token_hash, refresh_token_hash, client_id, subject, type, "
+    "scope, issue_date, lifetime, revokation_date, authorization_code_id, "
+    "refresh_token_consumed_at, parent_token_id, (SELECT json_group_array(audience) FROM "
+    "(SELECT audience FROM token_audiences WHERE owner_id = tokens.id ORDER BY position)) "
+    "FROM tokens ";
+
 constexpr const char* kTokenSearchWhere =
     "WHERE canaille_fold(token_id) LIKE ?1 ESCAPE '\\'"
     " OR canaille_fold(client_id) LIKE ?1 ESCAPE '\\'"
@@ -364,13 +376,6 @@ model::Consent read_consent_row(const Statement& st) {
 
 // ---- clients ----
 
-void SqliteStore::load_client_audience(model::Client& client) {
-    auto st =
-        prepare("SELECT audience FROM client_audiences WHERE owner_id = ?1 ORDER BY position");
-    st.bind_text(1, client.id);
-    while (st.step()) client.audience.push_back(st.text(0));
-}
-
 void SqliteStore::write_client_audience(const model::Client& client) {
     {
         auto st = prepare("DELETE FROM client_audiences WHERE owner_id = ?1");
@@ -388,16 +393,10 @@ void SqliteStore::write_client_audience(const model::Client& client) {
 
 std::optional<model::Client> SqliteStore::read_client(std::string_view where_sql,
                                                       std::string_view key) {
-    Transaction txn(*this, Transaction::Kind::read);
-    std::optional<model::Client> client;
-    {
-        auto st = prepare(client_select_sql() + std::string(where_sql));
-        st.bind_text(1, key);
-        if (!st.step()) return std::nullopt;
-        client = read_client_row(st);
-    }
-    load_client_audience(*client);
-    return client;
+    auto st = prepare(client_select_sql() + std::string(where_sql));
+    st.bind_text(1, key);
+    if (!st.step()) return std::nullopt;
+    return read_client_row(st);
 }
 
 Status SqliteStore::write_client(model::Client& client, bool create) {
@@ -488,7 +487,6 @@ std::vector<model::Client> SqliteStore::list_clients(std::string_view query, Pag
             .bind_int(3, clamp_to_int64(page.offset));
         while (st.step()) clients.push_back(read_client_row(st));
     }
-    for (auto& c : clients) load_client_audience(c);
     return clients;
 }
 
@@ -623,7 +621,9 @@ Status SqliteStore::create_token(model::Token& token) {
     truncate(row.revokation_date);
     truncate(row.refresh_token_consumed_at);
     try {
-        Transaction txn(*this, Transaction::Kind::write);
+        // Without an audience the token is one INSERT, atomic on its own.
+        std::optional<Transaction> txn;
+        if (!row.audience.empty()) txn.emplace(*this, Transaction::Kind::write);
         {
             auto st = prepare(std::string("INSERT INTO tokens (") + kTokenColumns +
                               ", expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
@@ -653,7 +653,7 @@ Status SqliteStore::create_token(model::Token& token) {
                 .bind_text(3, row.audience[i])
                 .run();
         }
-        txn.commit();
+        if (txn) txn->commit();
     } catch (const ConstraintViolation& e) {
         return oidc_status_of(e);
     }
@@ -663,16 +663,11 @@ Status SqliteStore::create_token(model::Token& token) {
 
 std::optional<model::Token> SqliteStore::read_token(std::string_view where_sql,
                                                     std::string_view key) {
-    Transaction txn(*this, Transaction::Kind::read);
-    std::optional<model::Token> token;
-    {
-        auto st = prepare(std::string("SELECT ") + kTokenColumns + " FROM tokens " +
-                          std::string(where_sql));
-        st.bind_text(1, key);
-        if (!st.step()) return std::nullopt;
-        token = read_token_row(st);
-    }
-    load_token_audience(*token);
+    auto st = prepare(kTokenSelect + std::string(where_sql));
+    st.bind_text(1, key);
+    if (!st.step()) return std::nullopt;
+    model::Token token = read_token_row(st);
+    token.audience = list_from_json(st.text(14), "token audience");
     return token;
 }
 

@@ -3,18 +3,19 @@
 
 #include "store/sqlite/sqlite_internal.hpp"
 
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <limits>
 #include <new>
+#include <system_error>
 #include <unordered_set>
 #include <utility>
 
@@ -337,6 +338,16 @@ const std::string& user_select_sql() {
             if (i > 0) s += ", ";
             s += kUserColumns[i];
         }
+        // The lists ride along as JSON arrays: one statement (one snapshot, no explicit
+        // transaction) instead of a query per list.
+        s += ", (SELECT json_group_array(email) FROM (SELECT email FROM user_emails"
+             " WHERE user_id = users.id ORDER BY position))"
+             ", (SELECT json_group_array(phone_number) FROM (SELECT phone_number"
+             " FROM user_phone_numbers WHERE user_id = users.id ORDER BY position))"
+             ", (SELECT json_group_array(CAST(failed_at AS TEXT)) FROM (SELECT failed_at"
+             " FROM user_password_failures WHERE user_id = users.id ORDER BY position))"
+             ", (SELECT json_group_array(group_id) FROM (SELECT group_id FROM memberships"
+             " WHERE user_id = users.id ORDER BY created_at, rowid))";
         s += " FROM users ";
         return s;
     }();
@@ -444,6 +455,17 @@ model::User read_user_row(const Statement& st) {
     u.hotp_counter = st.opt_int(i++);
     u.one_time_password = st.opt_text(i++);
     u.one_time_password_emission_date = st.opt_time(i++);
+    u.emails = detail::list_from_json(st.text(i++), "user emails");
+    u.phone_numbers = detail::list_from_json(st.text(i++), "user phone numbers");
+    for (const auto& t : detail::list_from_json(st.text(i++), "user password failures")) {
+        std::int64_t micros = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), micros);
+        if (ec != std::errc() || end != t.data() + t.size()) {
+            throw StoreError("sqlite: corrupt user password failures");
+        }
+        u.password_failure_timestamps.push_back(from_micros(micros));
+    }
+    u.groups = detail::list_from_json(st.text(i++), "user groups");
     return u;
 }
 
@@ -564,6 +586,10 @@ void bind_session(Statement& st, const model::Session& s) {
 SqliteStore::SqliteStore(std::string path, const Clock& clock)
     : path_(std::move(path)), clock_(clock) {
     if (path_.empty()) throw StoreError("sqlite: empty database path");
+    // Allocation statistics take SQLite's global memory mutex on every malloc and free, and
+    // nothing reads them. Only possible before SQLite initialises (the first open in the
+    // process); a later call fails harmlessly with SQLITE_MISUSE.
+    static const int memstatus_off [[maybe_unused]] = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3* raw = nullptr;
     // NOMUTEX: a store belongs to one single-threaded worker. No SQLITE_OPEN_URI: the path
     // is a plain file name, never parsed for options.
@@ -616,12 +642,11 @@ Statement SqliteStore::prepare(std::string_view sql) {
         }
         return handle;
     };
-    std::string key(sql);
-    auto it = cache_.find(key);
+    auto it = cache_.find(sql);
     if (it == cache_.end()) {
         auto entry = std::make_unique<CachedStatement>();
         entry->stmt = make(SQLITE_PREPARE_PERSISTENT);
-        it = cache_.emplace(std::move(key), std::move(entry)).first;
+        it = cache_.emplace(std::string(sql), std::move(entry)).first;
     }
     CachedStatement& cached = *it->second;
     if (cached.in_use) {
@@ -691,44 +716,12 @@ void SqliteStore::check() {
 
 // ---- users ----
 
-void SqliteStore::load_user_children(model::User& u) {
-    {
-        auto st = prepare("SELECT email FROM user_emails WHERE user_id = ?1 ORDER BY position");
-        st.bind_text(1, u.id);
-        while (st.step()) u.emails.push_back(st.text(0));
-    }
-    {
-        auto st = prepare(
-            "SELECT phone_number FROM user_phone_numbers WHERE user_id = ?1 ORDER BY position");
-        st.bind_text(1, u.id);
-        while (st.step()) u.phone_numbers.push_back(st.text(0));
-    }
-    {
-        auto st = prepare(
-            "SELECT failed_at FROM user_password_failures WHERE user_id = ?1 ORDER BY position");
-        st.bind_text(1, u.id);
-        while (st.step()) u.password_failure_timestamps.push_back(st.time(0));
-    }
-    {
-        auto st = prepare(
-            "SELECT group_id FROM memberships WHERE user_id = ?1 ORDER BY created_at, rowid");
-        st.bind_text(1, u.id);
-        while (st.step()) u.groups.push_back(st.text(0));
-    }
-}
-
 std::optional<model::User> SqliteStore::read_user(std::string_view where_sql,
                                                   std::string_view key) {
-    Transaction txn(*this, Transaction::Kind::read);
-    std::optional<model::User> user;
-    {
-        auto st = prepare(user_select_sql() + std::string(where_sql));
-        st.bind_text(1, key);
-        if (!st.step()) return std::nullopt;
-        user = read_user_row(st);
-    }
-    load_user_children(*user);
-    return user;
+    auto st = prepare(user_select_sql() + std::string(where_sql));
+    st.bind_text(1, key);
+    if (!st.step()) return std::nullopt;
+    return read_user_row(st);
 }
 
 void SqliteStore::write_user_children(const model::User& u) {
@@ -865,7 +858,6 @@ std::vector<model::User> SqliteStore::list_users(std::string_view query, Page pa
             .bind_int(3, clamp_to_int64(page.offset));
         while (st.step()) users.push_back(read_user_row(st));
     }
-    for (auto& u : users) load_user_children(u);
     return users;
 }
 
@@ -1137,18 +1129,146 @@ std::string detail::list_to_json(const std::vector<std::string>& list) {
     return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::vector<std::string> detail::list_from_json(const std::string& json, std::string_view what) {
-    rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
-    auto corrupt = [&] { return StoreError("sqlite: corrupt " + std::string(what)); };
-    if (doc.HasParseError() || !doc.IsArray()) throw corrupt();
-    std::vector<std::string> out;
-    out.reserve(doc.Size());
-    for (const auto& v : doc.GetArray()) {
-        if (!v.IsString()) throw corrupt();
-        out.emplace_back(v.GetString(), v.GetStringLength());
+namespace {
+
+/// Four hex digits of a \u escape at `p`; -1 when they are not there.
+long hex4(std::string_view in, std::size_t p) {
+    if (p + 4 > in.size()) return -1;
+    long v = 0;
+    for (std::size_t k = p; k < p + 4; ++k) {
+        char c = in[k];
+        int d = (c >= '0' && c <= '9')   ? c - '0'
+                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                         : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
     }
-    return out;
+    return v;
+}
+
+void append_code_point(std::string& out, unsigned long c) {
+    if (c < 0x80) {
+        out += static_cast<char>(c);
+    } else if (c < 0x800) {
+        out += static_cast<char>(0xC0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        out += static_cast<char>(0xE0 | (c >> 12));
+        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (c >> 18));
+        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+}
+
+}  // namespace
+
+// A JSON array of strings (RFC 8259) read by hand: these lists are read on every client, user
+// and token lookup, and a rapidjson Document costs an allocator per call. Bytes other than
+// escapes pass through unchanged, as they did through rapidjson's default (non-validating)
+// parse.
+std::vector<std::string> detail::list_from_json(const std::string& json, std::string_view what) {
+    auto corrupt = [&] { return StoreError("sqlite: corrupt " + std::string(what)); };
+    std::string_view in(json);
+    std::size_t p = 0;
+    auto skip_ws = [&] {
+        while (p < in.size() && (in[p] == ' ' || in[p] == '\t' || in[p] == '\n' || in[p] == '\r'))
+            ++p;
+    };
+    std::vector<std::string> out;
+    skip_ws();
+    if (p >= in.size() || in[p] != '[') throw corrupt();
+    ++p;
+    skip_ws();
+    if (p < in.size() && in[p] == ']') {
+        ++p;
+        skip_ws();
+        if (p != in.size()) throw corrupt();
+        return out;
+    }
+    for (;;) {
+        skip_ws();
+        if (p >= in.size() || in[p] != '"') throw corrupt();
+        ++p;
+        std::string value;
+        for (;;) {
+            // Runs of plain bytes are copied at once.
+            std::size_t run = p;
+            while (run < in.size() && in[run] != '"' && in[run] != '\\' &&
+                   static_cast<unsigned char>(in[run]) >= 0x20) {
+                ++run;
+            }
+            value.append(in.data() + p, run - p);
+            p = run;
+            if (p >= in.size()) throw corrupt();
+            char c = in[p++];
+            if (c == '"') break;
+            if (c != '\\') throw corrupt();  // a control character
+            if (p >= in.size()) throw corrupt();
+            char e = in[p++];
+            switch (e) {
+                case '"':
+                    value += '"';
+                    break;
+                case '\\':
+                    value += '\\';
+                    break;
+                case '/':
+                    value += '/';
+                    break;
+                case 'b':
+                    value += '\b';
+                    break;
+                case 'f':
+                    value += '\f';
+                    break;
+                case 'n':
+                    value += '\n';
+                    break;
+                case 'r':
+                    value += '\r';
+                    break;
+                case 't':
+                    value += '\t';
+                    break;
+                case 'u': {
+                    long cp = hex4(in, p);
+                    if (cp < 0) throw corrupt();
+                    p += 4;
+                    if (cp >= 0xD800 && cp <= 0xDBFF) {
+                        // A high surrogate must be followed by an escaped low one.
+                        if (p + 2 > in.size() || in[p] != '\\' || in[p + 1] != 'u') throw corrupt();
+                        long low = hex4(in, p + 2);
+                        if (low < 0xDC00 || low > 0xDFFF) throw corrupt();
+                        p += 6;
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                        throw corrupt();
+                    }
+                    append_code_point(value, static_cast<unsigned long>(cp));
+                    break;
+                }
+                default:
+                    throw corrupt();
+            }
+        }
+        out.push_back(std::move(value));
+        skip_ws();
+        if (p >= in.size()) throw corrupt();
+        if (in[p] == ',') {
+            ++p;
+            continue;
+        }
+        if (in[p] != ']') throw corrupt();
+        ++p;
+        skip_ws();
+        if (p != in.size()) throw corrupt();
+        return out;
+    }
 }
 
 }  // namespace canaille::store

@@ -4,6 +4,8 @@
 // between threads. sqlite3 itself stays out of this header.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -132,7 +134,6 @@ class SqliteStore : public Store {
     void exec(const char* sql);
 
     std::optional<model::User> read_user(std::string_view where_sql, std::string_view key);
-    void load_user_children(model::User& user);
     void write_user_children(const model::User& user);
     void write_user_memberships(const model::User& user);
     Status write_user(model::User& user, bool create);
@@ -145,7 +146,6 @@ class SqliteStore : public Store {
     bool exists(std::string_view sql, std::string_view key);
 
     std::optional<model::Client> read_client(std::string_view where_sql, std::string_view key);
-    void load_client_audience(model::Client& client);
     void write_client_audience(const model::Client& client);
     Status write_client(model::Client& client, bool create);
 
@@ -163,7 +163,15 @@ class SqliteStore : public Store {
     std::string path_;
     const Clock& clock_;
     SqliteHandle db_;
-    std::unordered_map<std::string, std::unique_ptr<CachedStatement>> cache_;
+    /// Looked up by string_view (transparent hash): a cache hit builds no key string.
+    struct SqlHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view sql) const noexcept {
+            return std::hash<std::string_view>{}(sql);
+        }
+    };
+    std::unordered_map<std::string, std::unique_ptr<CachedStatement>, SqlHash, std::equal_to<>>
+        cache_;
 };
 
 }  // namespace canaille::store

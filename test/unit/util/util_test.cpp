@@ -37,6 +37,24 @@ TEST_CASE("sha256 and hmac known answers", "[util]") {
           "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST_CASE("sha256 and hmac reuse their contexts across calls", "[util]") {
+    // The digest and MAC contexts are kept between calls: each call must start afresh.
+    for (int round = 0; round < 3; ++round) {
+        CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        CHECK(sha256_hex(std::string(1000, 'a')) ==
+              "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+        CHECK(sha256("abc").size() == 32);
+        CHECK(to_hex(hmac_sha256("", "")) ==
+              "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+        // RFC 4231 test case 6: a key longer than the block size.
+        CHECK(to_hex(hmac_sha256(std::string(131, '\xaa'),
+                                 "Test Using Larger Than Block-Size Key - Hash Key First")) ==
+              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+        CHECK(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+}
+
 TEST_CASE("random tokens are distinct and sized", "[util]") {
     const auto a = random_token(32);
     const auto b = random_token(32);
