@@ -51,7 +51,10 @@ struct DnFree {
 
 using LdapPtr = std::unique_ptr<LDAP, LdapFree>;
 using MsgPtr = std::unique_ptr<LDAPMessage, MsgFree>;
+/// A BerElement reading a message's buffer (ldap_first_attribute): the buffer is not ours.
 using BerPtr = std::unique_ptr<BerElement, BerFree>;
+/// A BerElement owning its buffer (ber_alloc_t, and ber_init, which copies the value).
+using OwnedBerPtr = std::unique_ptr<BerElement, BerFreeBuf>;
 using MemPtr = std::unique_ptr<char, MemFree>;
 using ValuesPtr = std::unique_ptr<berval*, ValuesFree>;
 using ControlPtr = std::unique_ptr<LDAPControl, ControlFree>;
@@ -336,7 +339,7 @@ Entry read_entry(LDAP* ld, LDAPMessage* e) {
 std::optional<Entry> parse_pre_read(const LDAPControl* ctrl) {
     if (ctrl == nullptr || ctrl->ldctl_value.bv_val == nullptr) return std::nullopt;
     berval value = ctrl->ldctl_value;
-    BerPtr ber(ber_init(&value));
+    OwnedBerPtr ber(ber_init(&value));
     if (!ber) return std::nullopt;
     berval dn{};
     if (ber_scanf(ber.get(), "{m{", &dn) == LBER_ERROR) return std::nullopt;
@@ -613,7 +616,7 @@ namespace {
 int make_pre_read_control(const std::vector<std::string>& attrs, ControlPtr& out) {
     BerElement* raw = ber_alloc_t(LBER_USE_DER);
     if (raw == nullptr) return LDAP_NO_MEMORY;
-    std::unique_ptr<BerElement, BerFreeBuf> ber(raw);
+    OwnedBerPtr ber(raw);
     std::vector<char*> names;
     for (const auto& a : attrs) names.push_back(const_cast<char*>(a.c_str()));
     names.push_back(nullptr);
