@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "app/cli.hpp"
 
+#include "app/services.hpp"
+
 #include <algorithm>
 #include <iostream>
 
@@ -64,6 +66,12 @@ std::optional<config::Settings> load_settings(const GlobalOptions& global) {
         return std::nullopt;
     }
     return std::move(loaded).value();
+}
+
+std::unique_ptr<store::Store> open_cli_store(const GlobalOptions& global, const Clock& clock) {
+    auto settings = load_settings(global);
+    if (!settings) return nullptr;
+    return open_configured_store(*settings, clock);
 }
 
 }  // namespace canaille::app

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "config/settings.hpp"
+#include "store/store.hpp"
+#include "util/clock.hpp"
 
 namespace canaille::app {
 
@@ -45,6 +48,9 @@ struct GlobalOptions {
 /// Loads the configuration or prints every error and throws UsageError-free exit: returns
 /// nullopt after printing when it is invalid.
 std::optional<config::Settings> load_settings(const GlobalOptions& global);
+/// The store the configuration names (not checked: `install` opens blank stores), or null
+/// after load_settings printed why the configuration is unusable.
+std::unique_ptr<store::Store> open_cli_store(const GlobalOptions& global, const Clock& clock);
 
 using Command = int (*)(const GlobalOptions&, const std::vector<std::string>&);
 

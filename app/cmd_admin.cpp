@@ -38,20 +38,12 @@ bool help_only(const std::vector<std::string>& argv, const char* text) {
     return false;
 }
 
-/// The store named by the configuration; null (after printing why) when it is invalid.
-std::unique_ptr<store::Store> open_configured_store(const GlobalOptions& global,
-                                                    const Clock& clock) {
-    auto settings = load_settings(global);
-    if (!settings) return nullptr;
-    return app::open_configured_store(*settings, clock);
-}
-
 }  // namespace
 
 int cmd_install(const GlobalOptions& global, const std::vector<std::string>& argv) {
     if (help_only(argv, kInstallHelp)) return 0;
     SystemClock clock;
-    auto store = open_configured_store(global, clock);
+    auto store = open_cli_store(global, clock);
     if (!store) return 1;
     const int before = store->schema_version();
     store->install();
@@ -108,7 +100,7 @@ int cmd_check(const GlobalOptions& global, const std::vector<std::string>& argv)
 int cmd_clean(const GlobalOptions& global, const std::vector<std::string>& argv) {
     if (help_only(argv, kCleanHelp)) return 0;
     SystemClock clock;
-    auto store = open_configured_store(global, clock);
+    auto store = open_cli_store(global, clock);
     if (!store) return 1;
     const auto purged = store->purge_expired(clock.now());
     std::cout << "removed " << purged.sessions << " expired session(s), " << purged.codes

@@ -1266,10 +1266,8 @@ std::optional<std::string> read_stdin_bounded() {
 }
 
 std::unique_ptr<store::Store> open_checked_store(const GlobalOptions& global, const Clock& clock) {
-    auto settings = load_settings(global);
-    if (!settings) return nullptr;
-    auto st = open_configured_store(*settings, clock);
-    st->check();
+    auto st = open_cli_store(global, clock);
+    if (st) st->check();
     return st;
 }
 

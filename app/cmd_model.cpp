@@ -586,10 +586,9 @@ struct Ctx {
 };
 
 std::optional<Ctx> open(const GlobalOptions& global) {
-    auto settings = load_settings(global);
-    if (!settings) return std::nullopt;
     Ctx c;
-    c.store = open_configured_store(*settings, *c.clock);
+    c.store = open_cli_store(global, *c.clock);
+    if (!c.store) return std::nullopt;
     c.store->check();
     return c;
 }

@@ -9,14 +9,10 @@
 #include "app/routes/oidc_common.hpp"
 #include "app/routes/oidc_issue.hpp"
 #include "app/web_app.hpp"
-#include "auth/password.hpp"
-#include "jose/jws.hpp"
-#include "oidc/claims.hpp"
 #include "oidc/grants.hpp"
 #include "oidc/tokens.hpp"
 #include "util/hash.hpp"
 #include "util/log.hpp"
-#include "util/random.hpp"
 
 namespace canaille::app {
 namespace {
